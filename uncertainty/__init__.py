@@ -1,0 +1,1 @@
+"""Uncertainty and sensitivity engine: parameter spaces, sampling, parallel runs, stores, analysis."""
