@@ -1,0 +1,400 @@
+"""Constraint families of the LP, one function each, with the equation it adds.
+
+Notation: t technology, c commodity, y year, v build year; ``new``, ``cap``, ``act``, ``supply``,
+``backstop`` are the variables of :func:`model.build.add_variables`. All quantities are in base
+units (PJ, GW, Mt, MtCO2, bnCNY2020, bn pkm/tkm) per year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from model.errors import InputError
+from model.units import UnitRegistry
+
+GW_YEAR_PJ = 8760.0 * 3.6e-3
+
+
+def _cap_to_act(inputs) -> xr.DataArray:
+    """Activity per unit capacity per year at full availability, from data or from units."""
+    given = inputs.tech_param["cap_to_act"]
+    units = UnitRegistry()
+    derived = []
+    for tech, row in inputs.techs.iterrows():
+        cap = units.unit_dims(row.capacity_unit)
+        act = units.unit_dims(inputs.commodities.at[row.output, "unit"])
+        if cap == {"power": 1} and act == {"energy": 1}:
+            derived.append(GW_YEAR_PJ)
+        elif cap == act:
+            derived.append(1.0)
+        elif given.sel(tech=tech).isnull().any():
+            raise InputError(f"technology {tech!r}: capacity unit {row.capacity_unit!r} and "
+                             "activity unit differ; give a cap_to_act row in tech_parameters.csv")
+        else:
+            derived.append(np.nan)
+    fallback = xr.DataArray(derived, {"tech": inputs.techs.index}, ("tech",))
+    return given.fillna(fallback)
+
+
+def derive_arrays(ctx, sink: xr.DataArray) -> None:
+    """Coefficient arrays shared by several families (discounting, CO2 factors, lifetimes)."""
+    inp, v = ctx.inputs, ctx.values
+    years = inp.years
+    base = years[0]
+    p = inp.tech_param
+    combustion = (inp.flow_in * inp.commodity_param["co2_factor"]).sum("commodity")
+    gross = combustion + p["process_co2"]
+    life = p["lifetime"].isel(year=0).fillna(1000)
+    a = ctx.arrays
+    a["df"] = xr.DataArray((1 + v["discount_rate"]) ** -(years - base).astype(float),
+                           {"year": years}, ("year",))
+    a["df_end"] = (1 + v["discount_rate"]) ** -float(years[-1] + 1 - base)
+    a["gross_co2"] = gross  # MtCO2 per unit activity before capture
+    a["emitted"] = gross * (1 - p["capture_rate"])
+    a["captured"] = gross * p["capture_rate"]
+    a["lifetime"] = life
+    a["cap_to_act"] = _cap_to_act(inp)
+    a["sink"] = sink
+    elec = "electricity" if "electricity" in inp.commodities.index else None
+    a["elec"] = elec
+    vint = xr.DataArray(years, dims="vintage", coords={"vintage": years})
+    yr = xr.DataArray(years, dims="year", coords={"year": years})
+    a["window"] = ((vint <= yr) & (vint > yr - life) & (vint > base)).astype(float)
+    a["expiring"] = ((vint == yr - life) & (vint > base)).astype(float)
+
+
+def add_capacity_stock(ctx) -> None:
+    """Operable capacity within installed capacity (stock turnover).
+
+    cap[t,y] <= stock[t,y] + sum_{v : y - L_t < v <= y} new[t,v]
+
+    where stock[t,y] is base-year capacity of vintages still within their lifetime L_t.
+    """
+    new_v = ctx.var["new"].rename(year="vintage")
+    installed = (new_v * ctx.arrays["window"]).sum("vintage")
+    ctx.arrays["installed_new"] = installed
+    ctx.model.add_constraints(ctx.var["cap"] - installed <= ctx.inputs.stock, name="stock")
+
+
+def add_build_limits(ctx) -> None:
+    """Yearly build limits, absolute and relative to the existing fleet.
+
+    new[t,y] <= max_build[t,y]                                         (where given)
+    new[t,y] <= max_build_seed[t,y] + max_growth[t,y] * cap[t,y-1]    (where max_growth given)
+    """
+    p, m, new = ctx.inputs.tech_param, ctx.model, ctx.var["new"]
+    years = ctx.inputs.years
+    later = xr.DataArray(years > years[0], {"year": years}, ("year",))
+    if p["max_build"].notnull().any():
+        mask = p["max_build"].notnull() & later
+        m.add_constraints(new <= p["max_build"].fillna(0), name="max_build", mask=mask)
+    if p["max_growth"].notnull().any():
+        mask = p["max_growth"].notnull() & later
+        lhs = new - p["max_growth"].fillna(0) * ctx.var["cap"].shift(year=1)
+        m.add_constraints(lhs <= p["max_build_seed"], name="max_growth", mask=mask)
+
+
+def add_retirement_limits(ctx) -> None:
+    """Operable capacity may fall by at most its scheduled retirements plus a share per year.
+
+    cap[t,y] >= (1 - r_t) cap[t,y-1] - (stock[t,y-1] - stock[t,y]) - new[t,y-L_t]
+
+    with r_t = max_retirement (only where r_t < 1).
+    """
+    p, stock = ctx.inputs.tech_param, ctx.inputs.stock
+    years = ctx.inputs.years
+    r = p["max_retirement"]
+    scheduled = (stock.shift(year=1) - stock).fillna(0)
+    expiring = (ctx.var["new"].rename(year="vintage") * ctx.arrays["expiring"]).sum("vintage")
+    lhs = ctx.var["cap"] - (1 - r) * ctx.var["cap"].shift(year=1) + expiring
+    mask = (r < 1) & xr.DataArray(years > years[0], {"year": years}, ("year",))
+    if bool(mask.any()):
+        ctx.model.add_constraints(lhs >= -scheduled, name="max_retirement", mask=mask)
+
+
+def add_activity_limits(ctx) -> None:
+    """Activity within availability and above a minimum utilisation of operable capacity.
+
+    act[t,y] <= availability[t,y] * k_t * cap[t,y]
+    act[t,y] >= min_utilisation[t,y] * k_t * cap[t,y]       (where min_utilisation > 0)
+
+    with k_t the activity per unit of capacity per year (31.536 PJ per GW).
+    """
+    p, a, m = ctx.inputs.tech_param, ctx.arrays, ctx.model
+    act, cap = ctx.var["act"], ctx.var["cap"]
+    m.add_constraints(act - p["availability"] * a["cap_to_act"] * cap <= 0, name="availability")
+    mu = p["min_utilisation"]
+    if bool((mu > 0).any()):
+        m.add_constraints(act - mu * a["cap_to_act"] * cap >= 0, name="min_utilisation",
+                          mask=mu > 0)
+
+
+def add_commodity_balance(ctx) -> None:
+    """Commodity balance: production plus supply covers consumption plus demand.
+
+    supply[c,y] + sum_t (out[t,c,y] - in[t,c,y]) act[t,y] >= demand[c,y]
+    """
+    inp, m = ctx.inputs, ctx.model
+    net = ((inp.flow_out - inp.flow_in) * ctx.var["act"]).sum("tech")
+    demand = inp.demand.sel(scenario=ctx.settings.scenario, drop=True)
+    net = net + ctx.var["supply"]
+    used = (inp.flow_out != 0).any(["tech", "year"]) | (inp.flow_in != 0).any(["tech", "year"])
+    m.add_constraints(net >= demand, name="balance", mask=used | (demand > 0).any("year"))
+    price_cap = inp.commodity_param["max_supply"]
+    if bool(price_cap.notnull().any()):
+        m.add_constraints(ctx.var["supply"] <= price_cap.fillna(0), name="max_supply",
+                          mask=price_cap.notnull())
+
+
+def _series(frame, years) -> tuple[np.ndarray, np.ndarray | None]:
+    """Values of potential rows over years; blank year = all years."""
+    out = np.full(len(years), np.nan)
+    for row in frame.itertuples():
+        if row.year == "":
+            out[:] = np.where(np.isnan(out), row.base, out)
+        else:
+            out[years == int(row.year)] = row.base
+    return out
+
+
+def add_potentials(ctx) -> None:
+    """Resource and siting potentials of technologies, groups and primary commodities.
+
+    sum_{t in g} cap[t,y] <= max_capacity[g,y];  sum_{t in g} act[t,y] <= max_activity[g,y]
+    sum_{t in g} new[t,y] <= max_new_capacity[g,y];  supply[c,y] <= max_supply[c,y]
+    """
+    inp, m, years = ctx.inputs, ctx.model, ctx.inputs.years
+    if inp.potentials is None or len(inp.potentials) == 0:
+        return
+    var_of = {"max_capacity": "cap", "max_activity": "act", "max_new_capacity": "new",
+              "max_supply": "supply"}
+    for (name, param), rows in inp.potentials.groupby(["name", "parameter"]):
+        limit = xr.DataArray(_series(rows, years), {"year": years}, ("year",))
+        var = ctx.var[var_of[param]]
+        if param == "max_supply":
+            lhs = var.sel(commodity=name)
+        else:
+            members = inp.groups.get(name, [name])
+            lhs = var.sel(tech=members).sum("tech")
+        mask = limit.notnull()
+        if param == "max_new_capacity":
+            mask = mask & (limit.year > years[0])
+        m.add_constraints(lhs <= limit.fillna(0), name=f"potential_{param}_{name}", mask=mask)
+
+
+def electricity_use(ctx):
+    """Electricity consumed by technologies plus final electricity demand (PJ), by year."""
+    inp, elec = ctx.inputs, ctx.arrays["elec"]
+    use = (inp.flow_in.sel(commodity=elec) * ctx.var["act"]).sum("tech")
+    return use + inp.demand.sel(scenario=ctx.settings.scenario, commodity=elec)
+
+
+def add_power_adequacy(ctx) -> None:
+    """Firm capacity covers peak load with a reserve margin.
+
+    sum_t cc[t,y] cap[t,y] >= (1 + rm) / (8760 h x lf) x (electricity use [y])
+
+    with cc the capacity credit, rm the reserve margin and lf the load factor (average/peak load).
+    """
+    cc = ctx.inputs.tech_param["capacity_credit"]
+    if ctx.arrays["elec"] is None or not bool((cc > 0).any()):
+        return
+    v, years = ctx.values, ctx.inputs.years
+    firm = (cc * ctx.var["cap"]).sum("tech")
+    peak = electricity_use(ctx) * ((1 + v["reserve_margin"]) / (GW_YEAR_PJ * v["load_factor"]))
+    mask = xr.DataArray(years > years[0], {"year": years}, ("year",))
+    ctx.model.add_constraints(firm - peak >= 0, name="adequacy", mask=mask)
+
+
+def add_flexibility(ctx) -> None:
+    """Flexible capacity grows with the wind+solar share of generation above a threshold.
+
+    sum_t flex[t] cap[t,y] >= f / 8760 h x (G_vre[y] - s0 x G[y])
+
+    where G is electricity generation, G_vre that of the ``wind_solar`` group, f the
+    ``flex_ratio`` and s0 the ``flex_threshold``.
+    """
+    inp, v = ctx.inputs, ctx.values
+    if ctx.arrays["elec"] is None or "wind_solar" not in inp.groups or v["flex_ratio"] <= 0:
+        return
+    out = inp.flow_out.sel(commodity=ctx.arrays["elec"]) * ctx.var["act"]
+    gen = out.sum("tech")
+    vre = out.sel(tech=inp.groups["wind_solar"]).sum("tech")
+    flex = (inp.tech_param["flexibility"] * ctx.var["cap"]).sum("tech")
+    years = inp.years
+    mask = xr.DataArray(years > years[0], {"year": years}, ("year",))
+    rhs = (vre - v["flex_threshold"] * gen) * (v["flex_ratio"] / GW_YEAR_PJ)
+    ctx.model.add_constraints(flex - rhs >= 0, name="flexibility", mask=mask)
+
+
+def add_co2_storage(ctx) -> None:
+    """Captured CO2 and removals must be injected into storage.
+
+    sum_{t stores} act[t,y] >= sum_t (captured[t,y] + removal[t,y]) act[t,y]
+    """
+    p, act = ctx.inputs.tech_param, ctx.var["act"]
+    flows = ctx.arrays["captured"] + p["removal"]
+    if not bool((flows > 0).any()):
+        return
+    stored = (p["stores_co2"] * act).sum("tech")
+    ctx.model.add_constraints(stored - (flows * act).sum("tech") >= 0, name="co2_storage")
+
+
+def co2_expression(ctx):
+    """Gross CO2 (pinned definition) after capture, MtCO2, by year: sum_t emitted[t,y] act[t,y]."""
+    return (ctx.arrays["emitted"] * ctx.var["act"]).sum("tech")
+
+
+def removal_expression(ctx):
+    """CO2 removals (BECCS, DAC), MtCO2, by year: sum_t removal[t,y] act[t,y]."""
+    return (ctx.inputs.tech_param["removal"] * ctx.var["act"]).sum("tech")
+
+
+def add_neutrality(ctx) -> None:
+    """Carbon neutrality from the neutrality year, with a priced backstop that keeps it feasible.
+
+    co2[y] - removals[y] - backstop[y] <= sink[y]        for y >= neutrality_year
+    """
+    years = ctx.inputs.years
+    lhs = co2_expression(ctx) - removal_expression(ctx) - ctx.var["backstop"]
+    mask = xr.DataArray(years >= ctx.values["neutrality_year"], {"year": years}, ("year",))
+    ctx.model.add_constraints(lhs <= ctx.arrays["sink"], name="neutrality", mask=mask)
+
+
+def _bound_arrays(frame, techs, years) -> dict[str, xr.DataArray]:
+    """fix/lo/up activity bounds over (tech, year), NaN where not given."""
+    out = {}
+    for bound in ("fix", "lo", "up"):
+        arr = xr.DataArray(np.full((len(techs), len(years)), np.nan),
+                           {"tech": techs, "year": years}, ("tech", "year"))
+        for row in frame[frame.bound == bound].itertuples():
+            arr.loc[row.tech, int(row.year)] = row.base
+        out[bound] = arr
+    return out
+
+
+def active_history_years(ctx) -> np.ndarray:
+    """Years held to observations: the base year always; later years only with history on."""
+    years = ctx.inputs.years
+    end = ctx.values.get("history_end", years[0]) if ctx.settings.history else years[0]
+    return years <= end
+
+
+def add_base_year_activity(ctx) -> None:
+    """Activity of the base year (and history years) pinned or bounded by statistics.
+
+    act[t,y] = fix[t,y];  act[t,y] >= lo[t,y];  act[t,y] <= up[t,y]   (rows of activity.csv)
+    """
+    frame = ctx.inputs.activity
+    if frame is None or len(frame) == 0:
+        return
+    years = ctx.inputs.years
+    active = xr.DataArray(active_history_years(ctx), {"year": years}, ("year",))
+    bounds = _bound_arrays(frame, ctx.inputs.techs.index, years)
+    act = ctx.var["act"]
+    for bound, sign in (("fix", "=="), ("lo", ">="), ("up", "<=")):
+        arr = bounds[bound]
+        mask = arr.notnull() & active
+        if not bool(mask.any()):
+            continue
+        rhs = arr.fillna(0)
+        con = act == rhs if sign == "==" else (act >= rhs if sign == ">=" else act <= rhs)
+        ctx.model.add_constraints(con, name=f"activity_{bound}", mask=mask)
+
+
+FUELS = ("coal", "oil", "gas", "nonfossil")
+
+
+def primary_energy_coefficients(inputs, elec) -> tuple[xr.DataArray, xr.DataArray]:
+    """Coefficients of primary energy (PJ) by fuel on supply (commodity) and activity (tech).
+
+    PE[f,y] = sum_{c: fuel(c)=f} supply[c,y] + [f = nonfossil] x ce[y] x
+              sum_t coal_equivalent[t] x out[t,electricity,y] x act[t,y]
+
+    ce is the coal-equivalent factor (PJ primary per PJ of non-fossil electricity).
+    """
+    fuel_dim = xr.DataArray(list(FUELS), dims="fuel", coords={"fuel": list(FUELS)})
+    com_fuel = xr.DataArray(inputs.commodities.fuel.to_numpy(), dims="commodity",
+                            coords={"commodity": inputs.commodities.index})
+    on_supply = (com_fuel == fuel_dim).astype(float)
+    ce_tech = inputs.tech_param["coal_equivalent"]
+    if elec is None or not bool((ce_tech > 0).any()):
+        return on_supply, xr.zeros_like(ce_tech) * (fuel_dim == "nonfossil")
+    if "coal_equivalent_factor" not in inputs.series:
+        raise InputError("technologies have coal_equivalent = 1 but settings.csv has no "
+                         "coal_equivalent_factor series; add it by year")
+    ce = inputs.series["coal_equivalent_factor"]
+    on_act = ce_tech * inputs.flow_out.sel(commodity=elec, drop=True) * ce
+    return on_supply, on_act * (fuel_dim == "nonfossil").astype(float)
+
+
+def primary_energy_expression(ctx):
+    """Primary energy by fuel and year (PJ) as a linear expression."""
+    on_supply, on_act = primary_energy_coefficients(ctx.inputs, ctx.arrays["elec"])
+    return (on_supply * ctx.var["supply"]).sum("commodity") + (on_act * ctx.var["act"]).sum("tech")
+
+
+def _history_lhs(ctx, row, pe):
+    """Expression and target value for one history row (shares become linear rows)."""
+    year = int(row.year)
+    if row.quantity == "primary_energy":
+        return pe.sum("fuel").sel(year=year), row.base, None
+    if row.quantity in ("coal_share", "nonfossil_share"):
+        fuel = "coal" if row.quantity == "coal_share" else "nonfossil"
+        return pe.sel(fuel=fuel, year=year), row.base, pe.sum("fuel").sel(year=year)
+    if row.name not in ctx.inputs.groups:
+        raise InputError(f"history.csv: group_capacity names unknown group {row.name!r}; "
+                         f"known groups: {sorted(ctx.inputs.groups)}")
+    members = ctx.inputs.groups[row.name]
+    return ctx.var["cap"].sel(tech=members, year=year).sum("tech"), row.base, None
+
+
+def add_history(ctx) -> None:
+    """History years held to observed aggregates (history.csv) up to ``history_end``.
+
+    total:  lo <= PE[y] <= up;   shares: lo x PE[y] <= PE[f,y] <= up x PE[y];
+    group capacity: lo <= sum_{t in g} cap[t,y] <= up,
+    with lo, up = value x (1 -+ tolerance) for ``fix``/``range`` rows, one side for ``lo``/``up``.
+    """
+    frame = ctx.inputs.history
+    if frame is None or len(frame) == 0:
+        return
+    end = ctx.values.get("history_end", ctx.inputs.years[0])
+    pe = primary_energy_expression(ctx)
+    for i, row in enumerate(frame.itertuples()):
+        if int(row.year) > end or int(row.year) not in ctx.inputs.years:
+            continue
+        lhs, value, total = _history_lhs(ctx, row, pe)
+        tol = float(row.tolerance) if row.tolerance not in ("", None) else 0.0
+        lo = value * (1 - tol) if row.bound in ("fix", "range", "lo") else None
+        up = value * (1 + tol) if row.bound in ("fix", "range", "up") else None
+        for side, level in (("lo", lo), ("up", up)):
+            if level is None:
+                continue
+            expr = lhs - level * total if total is not None else lhs
+            rhs = 0.0 if total is not None else level
+            con = expr >= rhs if side == "lo" else expr <= rhs
+            ctx.model.add_constraints(con, name=f"history_{i}_{row.quantity}_{side}")
+
+
+def add_objective(ctx) -> None:
+    """Minimise discounted system cost (bnCNY2020, discounted to the base year).
+
+    sum_{t,v} capex[t,v] (df[v] - rem[t,v] df[end+1]) new[t,v]
+    + sum_{t,y} df[y] (fixed_om[t,y] cap[t,y] + (var_om + cost_tiebreak)[t,y] act[t,y])
+    + sum_{c,y} df[y] price[c,y] supply[c,y] + sum_y df[y] backstop_cost backstop[y]
+
+    rem[t,v] = clip((v + L_t - 1 - end) / L_t, 0, 1) is the salvage share of life after the horizon.
+    """
+    p, a, v, years = ctx.inputs.tech_param, ctx.arrays, ctx.values, ctx.inputs.years
+    vint = xr.DataArray(years, {"year": years}, ("year",))
+    rem = ((vint + a["lifetime"] - 1 - years[-1]) / a["lifetime"]).clip(0, 1)
+    invest = p["capex"] * (a["df"] - rem * a["df_end"])
+    df = a["df"]
+    var_cost = p["var_om"] + p["cost_tiebreak"]
+    price = ctx.inputs.commodity_param["price"]
+    obj = ((invest * ctx.var["new"]).sum() + (df * p["fixed_om"] * ctx.var["cap"]).sum()
+           + (df * var_cost * ctx.var["act"]).sum() + (df * price * ctx.var["supply"]).sum()
+           + (df * v["backstop_cost"] * ctx.var["backstop"]).sum())
+    ctx.model.add_objective(obj)
