@@ -16,6 +16,12 @@ from model.units import UnitRegistry
 GW_YEAR_PJ = 8760.0 * 3.6e-3
 
 
+def term(ctx, name: str, shift: int = 0):
+    """A variable as an expression whose absent (masked or shifted-out) slots count as 0."""
+    var = ctx.var[name]
+    return (var.shift(year=shift) if shift else var).fillna(0)
+
+
 def _cap_to_act(inputs) -> xr.DataArray:
     """Activity per unit capacity per year at full availability, from data or from units."""
     given = inputs.tech_param["cap_to_act"]
@@ -71,7 +77,7 @@ def add_capacity_stock(ctx) -> None:
 
     where stock[t,y] is base-year capacity of vintages still within their lifetime L_t.
     """
-    new_v = ctx.var["new"].rename(year="vintage")
+    new_v = term(ctx, "new").rename(year="vintage")
     installed = (new_v * ctx.arrays["window"]).sum("vintage")
     ctx.arrays["installed_new"] = installed
     ctx.model.add_constraints(ctx.var["cap"] - installed <= ctx.inputs.stock, name="stock")
@@ -83,7 +89,7 @@ def add_build_limits(ctx) -> None:
     new[t,y] <= max_build[t,y]                                         (where given)
     new[t,y] <= max_build_seed[t,y] + max_growth[t,y] * cap[t,y-1]    (where max_growth given)
     """
-    p, m, new = ctx.inputs.tech_param, ctx.model, ctx.var["new"]
+    p, m, new = ctx.inputs.tech_param, ctx.model, term(ctx, "new")
     years = ctx.inputs.years
     later = xr.DataArray(years > years[0], {"year": years}, ("year",))
     if p["max_build"].notnull().any():
@@ -91,7 +97,7 @@ def add_build_limits(ctx) -> None:
         m.add_constraints(new <= p["max_build"].fillna(0), name="max_build", mask=mask)
     if p["max_growth"].notnull().any():
         mask = p["max_growth"].notnull() & later
-        lhs = new - p["max_growth"].fillna(0) * ctx.var["cap"].shift(year=1)
+        lhs = new - p["max_growth"].fillna(0) * term(ctx, "cap", shift=1)
         m.add_constraints(lhs <= p["max_build_seed"], name="max_growth", mask=mask)
 
 
@@ -106,8 +112,8 @@ def add_retirement_limits(ctx) -> None:
     years = ctx.inputs.years
     r = p["max_retirement"]
     scheduled = (stock.shift(year=1) - stock).fillna(0)
-    expiring = (ctx.var["new"].rename(year="vintage") * ctx.arrays["expiring"]).sum("vintage")
-    lhs = ctx.var["cap"] - (1 - r) * ctx.var["cap"].shift(year=1) + expiring
+    expiring = (term(ctx, "new").rename(year="vintage") * ctx.arrays["expiring"]).sum("vintage")
+    lhs = ctx.var["cap"] - (1 - r) * term(ctx, "cap", shift=1) + expiring
     mask = (r < 1) & xr.DataArray(years > years[0], {"year": years}, ("year",))
     if bool(mask.any()):
         ctx.model.add_constraints(lhs >= -scheduled, name="max_retirement", mask=mask)
@@ -138,7 +144,7 @@ def add_commodity_balance(ctx) -> None:
     inp, m = ctx.inputs, ctx.model
     net = ((inp.flow_out - inp.flow_in) * ctx.var["act"]).sum("tech")
     demand = inp.demand.sel(scenario=ctx.settings.scenario, drop=True)
-    net = net + ctx.var["supply"]
+    net = net + term(ctx, "supply")
     used = (inp.flow_out != 0).any(["tech", "year"]) | (inp.flow_in != 0).any(["tech", "year"])
     m.add_constraints(net >= demand, name="balance", mask=used | (demand > 0).any("year"))
     price_cap = inp.commodity_param["max_supply"]
@@ -257,7 +263,7 @@ def add_neutrality(ctx) -> None:
     co2[y] - removals[y] - backstop[y] <= sink[y]        for y >= neutrality_year
     """
     years = ctx.inputs.years
-    lhs = co2_expression(ctx) - removal_expression(ctx) - ctx.var["backstop"]
+    lhs = co2_expression(ctx) - removal_expression(ctx) - term(ctx, "backstop")
     mask = xr.DataArray(years >= ctx.values["neutrality_year"], {"year": years}, ("year",))
     ctx.model.add_constraints(lhs <= ctx.arrays["sink"], name="neutrality", mask=mask)
 
@@ -332,7 +338,7 @@ def primary_energy_coefficients(inputs, elec) -> tuple[xr.DataArray, xr.DataArra
 def primary_energy_expression(ctx):
     """Primary energy by fuel and year (PJ) as a linear expression."""
     on_supply, on_act = primary_energy_coefficients(ctx.inputs, ctx.arrays["elec"])
-    return (on_supply * ctx.var["supply"]).sum("commodity") + (on_act * ctx.var["act"]).sum("tech")
+    return (on_supply * term(ctx, "supply")).sum("commodity") + (on_act * ctx.var["act"]).sum("tech")
 
 
 def _history_lhs(ctx, row, pe):
@@ -394,7 +400,7 @@ def add_objective(ctx) -> None:
     df = a["df"]
     var_cost = p["var_om"] + p["cost_tiebreak"]
     price = ctx.inputs.commodity_param["price"]
-    obj = ((invest * ctx.var["new"]).sum() + (df * p["fixed_om"] * ctx.var["cap"]).sum()
-           + (df * var_cost * ctx.var["act"]).sum() + (df * price * ctx.var["supply"]).sum()
-           + (df * v["backstop_cost"] * ctx.var["backstop"]).sum())
+    obj = ((invest * term(ctx, "new")).sum() + (df * p["fixed_om"] * ctx.var["cap"]).sum()
+           + (df * var_cost * ctx.var["act"]).sum() + (df * price * term(ctx, "supply")).sum()
+           + (df * v["backstop_cost"] * term(ctx, "backstop")).sum())
     ctx.model.add_objective(obj)

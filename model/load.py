@@ -355,8 +355,8 @@ def load_inputs(path: str | Path = EXAMPLE_DATA) -> Inputs:
     refs = reference_sets(tables, params)
     for table, frame in tables.items():
         check_table(table, frame, schema, refs, units, sources, problems)
+    check_values(tables, params, units, problems)
     if not problems:
-        check_values(tables, params, units, problems)
         check_distinct_techs(tables, problems)
     if problems:
         raise InputError(_report(path, problems))

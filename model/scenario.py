@@ -29,3 +29,53 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
 def solve_dataset(path: str | Path = EXAMPLE_DATA, **settings) -> xr.Dataset:
     """Load a dataset folder and solve one scenario; ``settings`` are :class:`Settings` fields."""
     return solve_inputs(load_inputs(path), Settings(**settings))
+
+
+def solve_scenario(growth: str = "medium", sink: float | None = 2.0, *,
+                   data: str | Path | None = None, history: bool = True,
+                   **settings) -> xr.Dataset:
+    """Solve one scenario of the China model (or another dataset) and return its outputs.
+
+    Parameters
+    ----------
+    growth : str
+        Socio-economic scenario: ``low``, ``medium`` or ``high`` (a ``scenario`` of demand.csv).
+    sink : float, optional
+        Natural carbon sink in GtCO2/yr (``None`` keeps the dataset's series).
+    data : str or Path, optional
+        Dataset folder; defaults to ``model/data/china`` (or the example dataset if absent).
+    history : bool
+        Hold 2021-2024 to observed aggregates (switch off to replicate studies that predate them).
+    **settings
+        Further :class:`model.build.Settings` fields (``neutrality_year``, ``discount_rate``,
+        ``backstop_cost``, ``peak_tolerance``) in their base units.
+    """
+    from model.load import CHINA_DATA
+
+    if data is None:
+        data = CHINA_DATA if (CHINA_DATA / "technologies.csv").exists() else EXAMPLE_DATA
+    natural_sink = None if sink is None else float(sink) * 1000.0
+    return solve_inputs(load_inputs(data), Settings(scenario=growth, natural_sink=natural_sink,
+                                                    history=history, **settings))
+
+
+def headline(out: xr.Dataset, years=(2020, 2030, 2040, 2050, 2060)) -> str:
+    """A short plain-text summary of a solved scenario's headline numbers."""
+    years = [y for y in years if y in out.year.values]
+    lines = [
+        f"peak year {int(out.peak_year)} (plain maximum {int(out.peak_year_max)}, "
+        f"plateau {int(out.plateau_years)} yr) at {float(out.peak_co2):.2f} GtCO2",
+        f"discounted cost {float(out.cost):,.0f} bnCNY2020; "
+        f"backstop used {float(out.backstop.sum()):.3f} GtCO2",
+        "year   CO2 Gt  net Gt  PE Gtce  coal %  non-fossil %  electrif. %  CCS Gt  CO2 price",
+    ]
+    for y in years:
+        s = out.sel(year=y)
+        price = float(s.co2_price)
+        lines.append(
+            f"{y}  {float(s.co2):7.2f} {float(s.co2_net):7.2f} "
+            f"{float(s.primary_energy.sum()):8.2f} {100 * float(s.coal_share):7.1f} "
+            f"{100 * float(s.nonfossil_share):13.1f} "
+            f"{100 * float(s.get('electrification', float('nan'))):12.1f} "
+            f"{float(s.ccs):7.2f}  {'-' if price != price else f'{price:,.0f} CNY/t'}")
+    return "\n".join(lines)

@@ -15,6 +15,7 @@ HIGHS_OPTIONS = {
     "primal_feasibility_tolerance": 1e-9,
     "dual_feasibility_tolerance": 1e-9,
     "output_flag": False,
+    "log_to_console": False,
 }
 
 
