@@ -81,12 +81,14 @@ def sink_series(inputs: Inputs, settings: Settings) -> xr.DataArray:
     """Natural sink by year in MtCO2/yr (the run's constant override or the dataset's series)."""
     years = inputs.years
     if settings.natural_sink is not None:
-        return xr.DataArray(np.full(len(years), float(settings.natural_sink)), {"year": years},
-                            ("year",))
+        return xr.DataArray(
+            np.full(len(years), float(settings.natural_sink)), {"year": years}, ("year",)
+        )
     if "natural_sink" in inputs.series:
         return inputs.series["natural_sink"]
-    return xr.DataArray(np.full(len(years), inputs.settings.get("natural_sink", 0.0)),
-                        {"year": years}, ("year",))
+    return xr.DataArray(
+        np.full(len(years), inputs.settings.get("natural_sink", 0.0)), {"year": years}, ("year",)
+    )
 
 
 @dataclass
@@ -112,20 +114,31 @@ def add_variables(ctx: Context) -> None:
     techs = inp.techs.index.rename("tech")
     years = xr.DataArray(inp.years, dims="year", name="year").to_index()
     build_years = years > inp.years[0]
-    mask_new = xr.DataArray(np.broadcast_to(build_years, (len(techs), len(years))),
-                            {"tech": techs, "year": years}, ("tech", "year"))
+    mask_new = xr.DataArray(
+        np.broadcast_to(build_years, (len(techs), len(years))),
+        {"tech": techs, "year": years},
+        ("tech", "year"),
+    )
     ctx.var["new"] = m.add_variables(lower=0, coords=[techs, years], name="new", mask=mask_new)
     ctx.var["cap"] = m.add_variables(lower=0, coords=[techs, years], name="cap")
     ctx.var["act"] = m.add_variables(lower=0, coords=[techs, years], name="act")
     comms = inp.commodities.index.rename("commodity")
-    primary = xr.DataArray((inp.commodities.kind == "primary").to_numpy(), {"commodity": comms},
-                           ("commodity",))
-    ctx.var["supply"] = m.add_variables(lower=0, coords=[comms, years], name="supply",
-                                        mask=primary & xr.DataArray(np.ones(len(years), bool), {"year": years}, ("year",)))
+    primary = xr.DataArray(
+        (inp.commodities.kind == "primary").to_numpy(), {"commodity": comms}, ("commodity",)
+    )
+    ctx.var["supply"] = m.add_variables(
+        lower=0,
+        coords=[comms, years],
+        name="supply",
+        mask=primary & xr.DataArray(np.ones(len(years), bool), {"year": years}, ("year",)),
+    )
     neutral = years >= ctx.values["neutrality_year"]
     ctx.var["backstop"] = m.add_variables(
-        lower=0, coords=[years], name="backstop",
-        mask=xr.DataArray(neutral, {"year": years}, ("year",)))
+        lower=0,
+        coords=[years],
+        name="backstop",
+        mask=xr.DataArray(neutral, {"year": years}, ("year",)),
+    )
 
 
 def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linopy.Model, Context]:
@@ -139,8 +152,9 @@ def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linop
     """
     settings = settings or Settings()
     start = time.perf_counter()
-    ctx = Context(inputs, settings, resolve_settings(inputs, settings),
-                  linopy.Model(force_dim_names=True))
+    ctx = Context(
+        inputs, settings, resolve_settings(inputs, settings), linopy.Model(force_dim_names=True)
+    )
     eq.derive_arrays(ctx, sink_series(inputs, settings))
     add_variables(ctx)
     eq.add_capacity_stock(ctx)
@@ -165,8 +179,10 @@ def describe_size(m: linopy.Model) -> str:
     """Number of variables, constraints and non-zeros, and the coefficient range."""
     A = m.matrices.A
     data = np.abs(A.data[A.data != 0]) if A is not None else np.array([1.0])
-    return (f"{m.matrices.vlabels.size} variables, {m.matrices.clabels.size} constraints, "
-            f"{data.size} non-zeros, |coefficients| in [{data.min():.3g}, {data.max():.3g}]")
+    return (
+        f"{m.matrices.vlabels.size} variables, {m.matrices.clabels.size} constraints, "
+        f"{data.size} non-zeros, |coefficients| in [{data.min():.3g}, {data.max():.3g}]"
+    )
 
 
 def with_settings(settings: Settings, **changes) -> Settings:

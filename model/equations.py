@@ -35,8 +35,10 @@ def _cap_to_act(inputs) -> xr.DataArray:
         elif cap == act:
             derived.append(1.0)
         elif given.sel(tech=tech).isnull().any():
-            raise InputError(f"technology {tech!r}: capacity unit {row.capacity_unit!r} and "
-                             "activity unit differ; give a cap_to_act row in tech_parameters.csv")
+            raise InputError(
+                f"technology {tech!r}: capacity unit {row.capacity_unit!r} and "
+                "activity unit differ; give a cap_to_act row in tech_parameters.csv"
+            )
         else:
             derived.append(np.nan)
     fallback = xr.DataArray(derived, {"tech": inputs.techs.index}, ("tech",))
@@ -53,9 +55,7 @@ def derive_arrays(ctx, sink: xr.DataArray) -> None:
     gross = combustion + p["process_co2"]
     life = p["lifetime"].isel(year=0).fillna(1000)
     a = ctx.arrays
-    a["df"] = xr.DataArray((1 + v["discount_rate"]) ** -(years - base).astype(float),
-                           {"year": years}, ("year",))
-    a["df_end"] = (1 + v["discount_rate"]) ** -float(years[-1] + 1 - base)
+    a["df"], a["df_end"] = discount_factors(years, v["discount_rate"])
     a["gross_co2"] = gross  # MtCO2 per unit activity before capture
     a["emitted"] = gross * (1 - p["capture_rate"])
     a["captured"] = gross * p["capture_rate"]
@@ -132,8 +132,9 @@ def add_activity_limits(ctx) -> None:
     m.add_constraints(act - p["availability"] * a["cap_to_act"] * cap <= 0, name="availability")
     mu = p["min_utilisation"]
     if bool((mu > 0).any()):
-        m.add_constraints(act - mu * a["cap_to_act"] * cap >= 0, name="min_utilisation",
-                          mask=mu > 0)
+        m.add_constraints(
+            act - mu * a["cap_to_act"] * cap >= 0, name="min_utilisation", mask=mu > 0
+        )
 
 
 def add_commodity_balance(ctx) -> None:
@@ -149,8 +150,9 @@ def add_commodity_balance(ctx) -> None:
     m.add_constraints(net >= demand, name="balance", mask=used | (demand > 0).any("year"))
     price_cap = inp.commodity_param["max_supply"]
     if bool(price_cap.notnull().any()):
-        m.add_constraints(ctx.var["supply"] <= price_cap.fillna(0), name="max_supply",
-                          mask=price_cap.notnull())
+        m.add_constraints(
+            ctx.var["supply"] <= price_cap.fillna(0), name="max_supply", mask=price_cap.notnull()
+        )
 
 
 def _series(frame, years) -> tuple[np.ndarray, np.ndarray | None]:
@@ -173,8 +175,12 @@ def add_potentials(ctx) -> None:
     inp, m, years = ctx.inputs, ctx.model, ctx.inputs.years
     if inp.potentials is None or len(inp.potentials) == 0:
         return
-    var_of = {"max_capacity": "cap", "max_activity": "act", "max_new_capacity": "new",
-              "max_supply": "supply"}
+    var_of = {
+        "max_capacity": "cap",
+        "max_activity": "act",
+        "max_new_capacity": "new",
+        "max_supply": "supply",
+    }
     for (name, param), rows in inp.potentials.groupby(["name", "parameter"]):
         limit = xr.DataArray(_series(rows, years), {"year": years}, ("year",))
         var = ctx.var[var_of[param]]
@@ -272,8 +278,11 @@ def _bound_arrays(frame, techs, years) -> dict[str, xr.DataArray]:
     """fix/lo/up activity bounds over (tech, year), NaN where not given."""
     out = {}
     for bound in ("fix", "lo", "up"):
-        arr = xr.DataArray(np.full((len(techs), len(years)), np.nan),
-                           {"tech": techs, "year": years}, ("tech", "year"))
+        arr = xr.DataArray(
+            np.full((len(techs), len(years)), np.nan),
+            {"tech": techs, "year": years},
+            ("tech", "year"),
+        )
         for row in frame[frame.bound == bound].itertuples():
             arr.loc[row.tech, int(row.year)] = row.base
         out[bound] = arr
@@ -321,15 +330,20 @@ def primary_energy_coefficients(inputs, elec) -> tuple[xr.DataArray, xr.DataArra
     ce is the coal-equivalent factor (PJ primary per PJ of non-fossil electricity).
     """
     fuel_dim = xr.DataArray(list(FUELS), dims="fuel", coords={"fuel": list(FUELS)})
-    com_fuel = xr.DataArray(inputs.commodities.fuel.to_numpy(), dims="commodity",
-                            coords={"commodity": inputs.commodities.index})
+    com_fuel = xr.DataArray(
+        inputs.commodities.fuel.to_numpy(),
+        dims="commodity",
+        coords={"commodity": inputs.commodities.index},
+    )
     on_supply = (com_fuel == fuel_dim).astype(float)
     ce_tech = inputs.tech_param["coal_equivalent"]
     if elec is None or not bool((ce_tech > 0).any()):
         return on_supply, xr.zeros_like(ce_tech) * (fuel_dim == "nonfossil")
     if "coal_equivalent_factor" not in inputs.series:
-        raise InputError("technologies have coal_equivalent = 1 but settings.csv has no "
-                         "coal_equivalent_factor series; add it by year")
+        raise InputError(
+            "technologies have coal_equivalent = 1 but settings.csv has no "
+            "coal_equivalent_factor series; add it by year"
+        )
     ce = inputs.series["coal_equivalent_factor"]
     on_act = ce_tech * inputs.flow_out.sel(commodity=elec, drop=True) * ce
     return on_supply, on_act * (fuel_dim == "nonfossil").astype(float)
@@ -338,7 +352,9 @@ def primary_energy_coefficients(inputs, elec) -> tuple[xr.DataArray, xr.DataArra
 def primary_energy_expression(ctx):
     """Primary energy by fuel and year (PJ) as a linear expression."""
     on_supply, on_act = primary_energy_coefficients(ctx.inputs, ctx.arrays["elec"])
-    return (on_supply * term(ctx, "supply")).sum("commodity") + (on_act * ctx.var["act"]).sum("tech")
+    return (on_supply * term(ctx, "supply")).sum("commodity") + (on_act * ctx.var["act"]).sum(
+        "tech"
+    )
 
 
 def _history_lhs(ctx, row, pe):
@@ -350,8 +366,10 @@ def _history_lhs(ctx, row, pe):
         fuel = "coal" if row.quantity == "coal_share" else "nonfossil"
         return pe.sel(fuel=fuel, year=year), row.base, pe.sum("fuel").sel(year=year)
     if row.name not in ctx.inputs.groups:
-        raise InputError(f"history.csv: group_capacity names unknown group {row.name!r}; "
-                         f"known groups: {sorted(ctx.inputs.groups)}")
+        raise InputError(
+            f"history.csv: group_capacity names unknown group {row.name!r}; "
+            f"known groups: {sorted(ctx.inputs.groups)}"
+        )
     members = ctx.inputs.groups[row.name]
     return ctx.var["cap"].sel(tech=members, year=year).sum("tech"), row.base, None
 
@@ -384,6 +402,35 @@ def add_history(ctx) -> None:
             ctx.model.add_constraints(con, name=f"history_{i}_{row.quantity}_{side}")
 
 
+def discount_factors(years: np.ndarray, rate: float) -> tuple[xr.DataArray, float]:
+    """Discount factors to the base year, by year, and for the year after the horizon."""
+    base = years[0]
+    df = xr.DataArray((1 + rate) ** -(years - base).astype(float), {"year": years}, ("year",))
+    return df, (1 + rate) ** -float(years[-1] + 1 - base)
+
+
+def objective_coefficients(inputs, values: dict, lifetime: xr.DataArray) -> dict:
+    """Objective coefficient of every variable (bnCNY2020 per unit, discounted to the base year).
+
+    new[t,v]: capex[t,v] (df[v] - rem[t,v] df[end+1]);  cap[t,y]: df[y] fixed_om[t,y];
+    act[t,y]: df[y] (var_om + cost_tiebreak)[t,y];  supply[c,y]: df[y] price[c,y];
+    backstop[y]: df[y] backstop_cost
+
+    rem[t,v] = clip((v + L_t - 1 - end) / L_t, 0, 1) is the salvage share of life after the horizon.
+    """
+    p, years = inputs.tech_param, inputs.years
+    df, df_end = discount_factors(years, values["discount_rate"])
+    vint = xr.DataArray(years, {"year": years}, ("year",))
+    rem = ((vint + lifetime - 1 - years[-1]) / lifetime).clip(0, 1)
+    return {
+        "new": p["capex"] * (df - rem * df_end),
+        "cap": df * p["fixed_om"],
+        "act": df * (p["var_om"] + p["cost_tiebreak"]),
+        "supply": df * inputs.commodity_param["price"],
+        "backstop": df * values["backstop_cost"],
+    }
+
+
 def add_objective(ctx) -> None:
     """Minimise discounted system cost (bnCNY2020, discounted to the base year).
 
@@ -391,16 +438,8 @@ def add_objective(ctx) -> None:
     + sum_{t,y} df[y] (fixed_om[t,y] cap[t,y] + (var_om + cost_tiebreak)[t,y] act[t,y])
     + sum_{c,y} df[y] price[c,y] supply[c,y] + sum_y df[y] backstop_cost backstop[y]
 
-    rem[t,v] = clip((v + L_t - 1 - end) / L_t, 0, 1) is the salvage share of life after the horizon.
+    with the coefficients of :func:`objective_coefficients`.
     """
-    p, a, v, years = ctx.inputs.tech_param, ctx.arrays, ctx.values, ctx.inputs.years
-    vint = xr.DataArray(years, {"year": years}, ("year",))
-    rem = ((vint + a["lifetime"] - 1 - years[-1]) / a["lifetime"]).clip(0, 1)
-    invest = p["capex"] * (a["df"] - rem * a["df_end"])
-    df = a["df"]
-    var_cost = p["var_om"] + p["cost_tiebreak"]
-    price = ctx.inputs.commodity_param["price"]
-    obj = ((invest * term(ctx, "new")).sum() + (df * p["fixed_om"] * ctx.var["cap"]).sum()
-           + (df * var_cost * ctx.var["act"]).sum() + (df * price * term(ctx, "supply")).sum()
-           + (df * v["backstop_cost"] * term(ctx, "backstop")).sum())
+    coef = objective_coefficients(ctx.inputs, ctx.values, ctx.arrays["lifetime"])
+    obj = sum((coef[name] * term(ctx, name)).sum() for name in coef)
     ctx.model.add_objective(obj)

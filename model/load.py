@@ -27,7 +27,6 @@ from model.schema import (
     load_schema,
     load_source_keys,
     parse_float,
-    parse_year,
 )
 from model.units import UnitRegistry
 
@@ -51,7 +50,8 @@ class Inputs:
         One variable per technology parameter over (tech, year); NaN where not given and the schema
         has no default.
     flow_in, flow_out : xarray.DataArray
-        Input and output ratios over (tech, commodity, year), commodity base unit per unit of activity.
+        Input and output ratios over (tech, commodity, year): commodity base unit per unit of
+        activity.
     commodity_param : xarray.Dataset
         Commodity parameters over (commodity, year).
     stock : xarray.DataArray
@@ -114,6 +114,7 @@ def dataset_hash(path: Path) -> str:
 
 def reference_sets(tables: dict[str, pd.DataFrame], params: pd.DataFrame) -> dict[str, set]:
     """Names that ``ref:`` and ``param:`` columns may refer to."""
+
     def col(table, column):
         frame = tables.get(table)
         return set(frame[column]) if frame is not None and column in frame else set()
@@ -151,7 +152,10 @@ def expected_dims(table, row, tables, params, units: UnitRegistry) -> dict[str, 
     spec = params[(params.table == table) & (params.parameter == row["parameter"])].iloc[0]
     expr = spec.dimension
     subs = {}
-    if table in ("tech_parameters", "potentials") and row.get("tech", row.get("name")) in techs.index:
+    if (
+        table in ("tech_parameters", "potentials")
+        and row.get("tech", row.get("name")) in techs.index
+    ):
         subs["capacity"], subs["activity"] = tech_dims(row.get("tech", row.get("name")))
     elif table in ("commodity_parameters", "potentials"):
         name = row.get("commodity", row.get("name"))
@@ -183,8 +187,17 @@ def _resolve(expr: str, subs: dict, units: UnitRegistry) -> dict[str, int] | Non
     return dims
 
 
-VALUE_TABLES = ("commodity_parameters", "tech_parameters", "flows", "stock", "activity",
-                "demand", "potentials", "history", "settings")
+VALUE_TABLES = (
+    "commodity_parameters",
+    "tech_parameters",
+    "flows",
+    "stock",
+    "activity",
+    "demand",
+    "potentials",
+    "history",
+    "settings",
+)
 
 
 def check_values(tables, params, units: UnitRegistry, problems: Problems) -> None:
@@ -212,8 +225,13 @@ def _check_value_row(table, row, line, tables, params, units, problems) -> float
     if want is not None and dict(unit.dims) != want:
         from model.units import format_dims
 
-        problems.add(file, line, "unit", f"{row['unit']!r} has dimension {unit.dimension}; "
-                     f"expected {format_dims(want)}; use a unit of that dimension")
+        problems.add(
+            file,
+            line,
+            "unit",
+            f"{row['unit']!r} has dimension {unit.dimension}; "
+            f"expected {format_dims(want)}; use a unit of that dimension",
+        )
         return np.nan
     if "parameter" in row:
         spec = params[(params.table == table) & (params.parameter == row["parameter"])]
@@ -221,11 +239,21 @@ def _check_value_row(table, row, line, tables, params, units, problems) -> float
             s = spec.iloc[0]
             base_value = value * unit.factor
             if s.lower != "" and base_value < float(s.lower):
-                problems.add(file, line, "value", f"{row['parameter']} = {value} is below "
-                             f"its lower bound {s.lower}; {s.description}")
+                problems.add(
+                    file,
+                    line,
+                    "value",
+                    f"{row['parameter']} = {value} is below "
+                    f"its lower bound {s.lower}; {s.description}",
+                )
             if s.upper != "" and base_value > float(s.upper):
-                problems.add(file, line, "value", f"{row['parameter']} = {value} is above "
-                             f"its upper bound {s.upper}; {s.description}")
+                problems.add(
+                    file,
+                    line,
+                    "value",
+                    f"{row['parameter']} = {value} is above "
+                    f"its upper bound {s.upper}; {s.description}",
+                )
     elif value < 0 and table in ("stock", "demand", "flows", "activity"):
         problems.add(file, line, "value", f"negative {table} value {value}; must be >= 0")
     return value * unit.factor
@@ -241,14 +269,19 @@ def check_distinct_techs(tables, problems: Problems) -> None:
             frame = tables.get(table)
             if frame is not None and "tech" in frame:
                 sub = frame[frame.tech == row["tech"]].drop(
-                    columns=[c for c in ("tech", "source", "note", "base") if c in frame])
+                    columns=[c for c in ("tech", "source", "note", "base") if c in frame]
+                )
                 parts.append(sub.sort_values(list(sub.columns)).to_csv(index=False))
         signature.setdefault(tuple(parts), []).append(row["tech"])
     for names in signature.values():
         if len(names) > 1:
-            problems.add("technologies.csv", None, "tech",
-                         f"technologies {names} are exact duplicates (same sector, flows and "
-                         "parameters); remove one or give each its own sourced data")
+            problems.add(
+                "technologies.csv",
+                None,
+                "tech",
+                f"technologies {names} are exact duplicates (same sector, flows and "
+                "parameters); remove one or give each its own sourced data",
+            )
 
 
 def series_over_years(rows: pd.DataFrame, years: np.ndarray) -> np.ndarray:
@@ -302,8 +335,10 @@ def flow_arrays(tables, techs, comms, years) -> tuple[xr.DataArray, xr.DataArray
         arrays[direction][t_index[tech], c_index[com]] = series_over_years(sub, years)
     coords = {"tech": list(techs.index), "commodity": list(comms.index), "year": years}
     dims = ("tech", "commodity", "year")
-    return (xr.DataArray(arrays["in"], coords, dims, name="flow_in"),
-            xr.DataArray(arrays["out"], coords, dims, name="flow_out"))
+    return (
+        xr.DataArray(arrays["in"], coords, dims, name="flow_in"),
+        xr.DataArray(arrays["out"], coords, dims, name="flow_out"),
+    )
 
 
 def surviving_stock(frame, lifetime: xr.DataArray, years) -> xr.DataArray:
@@ -326,8 +361,12 @@ def demand_array(frame, comms, years) -> xr.DataArray:
         c_index = {c: i for i, c in enumerate(comms.index)}
         for (scen, com), sub in frame.groupby(["scenario", "commodity"]):
             arr[scenarios.index(scen), c_index[com]] = series_over_years(sub, years)
-    return xr.DataArray(arr, {"scenario": scenarios, "commodity": list(comms.index),
-                              "year": years}, ("scenario", "commodity", "year"), name="demand")
+    return xr.DataArray(
+        arr,
+        {"scenario": scenarios, "commodity": list(comms.index), "year": years},
+        ("scenario", "commodity", "year"),
+        name="demand",
+    )
 
 
 def load_inputs(path: str | Path = EXAMPLE_DATA) -> Inputs:
@@ -375,10 +414,17 @@ def assemble(path: Path, tables, params) -> Inputs:
     scalars, series = settings_from(tables["settings"], params, years)
     techs = tables["technologies"].set_index("tech")
     comms = tables["commodities"].set_index("commodity")
-    tech_param = param_dataset(tables["tech_parameters"], "tech", techs.index,
-                               "tech_parameters", params, years)
-    com_param = param_dataset(tables.get("commodity_parameters"), "commodity", comms.index,
-                              "commodity_parameters", params, years)
+    tech_param = param_dataset(
+        tables["tech_parameters"], "tech", techs.index, "tech_parameters", params, years
+    )
+    com_param = param_dataset(
+        tables.get("commodity_parameters"),
+        "commodity",
+        comms.index,
+        "commodity_parameters",
+        params,
+        years,
+    )
     flow_in, flow_out = flow_arrays(tables, techs, comms, years)
     groups = {}
     if "groups" in tables:
@@ -386,11 +432,21 @@ def assemble(path: Path, tables, params) -> Inputs:
             groups[group] = list(sub.tech)
     empty = pd.DataFrame(columns=["value", "base"])
     return Inputs(
-        path=path, years=years, techs=techs, commodities=comms, tech_param=tech_param,
-        flow_in=flow_in, flow_out=flow_out, commodity_param=com_param,
+        path=path,
+        years=years,
+        techs=techs,
+        commodities=comms,
+        tech_param=tech_param,
+        flow_in=flow_in,
+        flow_out=flow_out,
+        commodity_param=com_param,
         stock=surviving_stock(tables.get("stock"), tech_param["lifetime"], years),
-        demand=demand_array(tables.get("demand"), comms, years), settings=scalars,
+        demand=demand_array(tables.get("demand"), comms, years),
+        settings=scalars,
         series=xr.Dataset({k: ("year", v) for k, v in series.items()}, coords={"year": years}),
-        activity=tables.get("activity", empty), potentials=tables.get("potentials", empty),
-        history=tables.get("history", empty), groups=groups, data_hash=dataset_hash(path),
+        activity=tables.get("activity", empty),
+        potentials=tables.get("potentials", empty),
+        history=tables.get("history", empty),
+        groups=groups,
+        data_hash=dataset_hash(path),
     )

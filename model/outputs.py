@@ -25,15 +25,22 @@ def prepare_extraction(ctx) -> dict:
     on_supply, on_act = primary_energy_coefficients(inp, elec)
     units = inp.commodities.unit.map(_is_energy_unit)
     energy = xr.DataArray(units.to_numpy(), {"commodity": inp.commodities.index}, ("commodity",))
-    end_use = xr.DataArray(~inp.techs.sector.isin(NON_END_USE).to_numpy(),
-                           {"tech": inp.techs.index}, ("tech",))
+    end_use = xr.DataArray(
+        ~inp.techs.sector.isin(NON_END_USE).to_numpy(), {"tech": inp.techs.index}, ("tech",)
+    )
     demand = inp.demand.sel(scenario=ctx.settings.scenario, drop=True)
     prep = {
-        "on_supply": on_supply, "on_act": on_act, "emitted": a["emitted"],
-        "stored": a["captured"] + inp.tech_param["removal"], "removal": inp.tech_param["removal"],
+        "on_supply": on_supply,
+        "on_act": on_act,
+        "emitted": a["emitted"],
+        "stored": a["captured"] + inp.tech_param["removal"],
+        "removal": inp.tech_param["removal"],
         "final_in": inp.flow_in.where(energy, 0) * end_use,
-        "final_demand": demand.where(energy, 0), "sector": inp.techs.sector,
-        "sink": a["sink"], "df": a["df"], "tolerance": ctx.values["peak_tolerance"],
+        "final_demand": demand.where(energy, 0),
+        "sector": inp.techs.sector,
+        "sink": a["sink"],
+        "df": a["df"],
+        "tolerance": ctx.values["peak_tolerance"],
     }
     if elec is not None:
         out = inp.flow_out.sel(commodity=elec, drop=True)
@@ -56,13 +63,17 @@ def _peak_vars(co2: xr.DataArray, tolerance: float) -> dict:
         "peak_year_max": ((), float(peak.year_max), {"units": "year"}),
         "plateau_years": ((), float(peak.plateau_years), {"units": "years"}),
         "peak_co2": ((), peak.level, {"units": "GtCO2"}),
-        "peak_censored": ((), float(peak.censored), {"units": "1",
-                          "long_name": "1 if no peak is seen within the horizon"}),
+        "peak_censored": (
+            (),
+            float(peak.censored),
+            {"units": "1", "long_name": "1 if no peak is seen within the horizon"},
+        ),
     }
 
 
-def extract_outputs(ctx, solution: dict, duals: dict, objective: float,
-                    prep: dict | None = None) -> xr.Dataset:
+def extract_outputs(
+    ctx, solution: dict, duals: dict, objective: float, prep: dict | None = None
+) -> xr.Dataset:
     """Outputs of one solved scenario.
 
     Parameters
@@ -83,18 +94,24 @@ def extract_outputs(ctx, solution: dict, duals: dict, objective: float,
     by_tech = prep["emitted"] * act / 1000
     co2 = by_tech.sum("tech")
     removals = (prep["removal"] * act).sum("tech") / 1000
-    pe = ((prep["on_supply"] * supply).sum("commodity") + (prep["on_act"] * act).sum("tech"))
+    pe = (prep["on_supply"] * supply).sum("commodity") + (prep["on_act"] * act).sum("tech")
     pe = pe / PJ_PER_GTCE
     total_pe = pe.sum("fuel")
     final = (prep["final_in"] * act).sum("tech") + prep["final_demand"]
     variables = {
         "co2": (("year",), co2.values, {"units": "GtCO2", "long_name": "gross CO2 after capture"}),
         "co2_net": (("year",), (co2 - removals - prep["sink"] / 1000).values, {"units": "GtCO2"}),
-        "co2_by_sector": (by_tech.groupby(xr.DataArray(prep["sector"].to_numpy(), dims="tech",
-                          name="sector")).sum("tech").transpose("sector", "year"), {"units": "GtCO2"}),
+        "co2_by_sector": (
+            by_tech.groupby(xr.DataArray(prep["sector"].to_numpy(), dims="tech", name="sector"))
+            .sum("tech")
+            .transpose("sector", "year"),
+            {"units": "GtCO2"},
+        ),
         "removals": (("year",), removals.values, {"units": "GtCO2"}),
-        "primary_energy": (pe.transpose("fuel", "year"), {"units": "Gtce",
-                           "long_name": "primary energy, coal-equivalent method"}),
+        "primary_energy": (
+            pe.transpose("fuel", "year"),
+            {"units": "Gtce", "long_name": "primary energy, coal-equivalent method"},
+        ),
         "coal_share": ((pe.sel(fuel="coal") / total_pe), {"units": "1"}),
         "nonfossil_share": ((pe.sel(fuel="nonfossil") / total_pe), {"units": "1"}),
         "ccs": ((prep["stored"] * act).sum("tech") / 1000, {"units": "GtCO2"}),
@@ -127,5 +144,7 @@ def _co2_price(duals: dict, prep: dict) -> xr.DataArray:
     price = xr.full_like(df, np.nan)
     if dual is not None:
         # dual in bnCNY per MtCO2 (discounted) -> 1000 CNY/t undiscounted; <= row gives dual <= 0
-        price = (-dual.reindex(year=df.year) / df * 1000).where(dual.reindex(year=df.year).notnull())
+        price = (-dual.reindex(year=df.year) / df * 1000).where(
+            dual.reindex(year=df.year).notnull()
+        )
     return price

@@ -65,5 +65,10 @@ def robust_peak(years, values, tolerance: float = 0.005) -> Peak:
     index = int(np.argmax(ok))  # the last year is always ok
     imax = int(np.argmax(values))
     plateau = int(np.sum(values >= values[imax] - tolerance * abs(values[imax])))
-    return Peak(int(years[index]), int(years[imax]), float(values[index]), plateau,
-                bool(index == len(values) - 1))
+    return Peak(
+        int(years[index]),
+        int(years[imax]),
+        float(values[index]),
+        plateau,
+        bool(index == len(values) - 1),
+    )

@@ -21,8 +21,12 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
     if "neutrality" in m.constraints:
         duals["neutrality"] = m.constraints["neutrality"].dual
     out = extract_outputs(ctx, solution, duals, float(m.objective.value))
-    out.attrs.update(solve_seconds=seconds, data_hash=inputs.data_hash,
-                     dataset=str(inputs.path), scenario=ctx.settings.scenario)
+    out.attrs.update(
+        solve_seconds=seconds,
+        data_hash=inputs.data_hash,
+        dataset=str(inputs.path),
+        scenario=ctx.settings.scenario,
+    )
     return out
 
 
@@ -31,9 +35,14 @@ def solve_dataset(path: str | Path = EXAMPLE_DATA, **settings) -> xr.Dataset:
     return solve_inputs(load_inputs(path), Settings(**settings))
 
 
-def solve_scenario(growth: str = "medium", sink: float | None = 2.0, *,
-                   data: str | Path | None = None, history: bool = True,
-                   **settings) -> xr.Dataset:
+def solve_scenario(
+    growth: str = "medium",
+    sink: float | None = 2.0,
+    *,
+    data: str | Path | None = None,
+    history: bool = True,
+    **settings,
+) -> xr.Dataset:
     """Solve one scenario of the China model (or another dataset) and return its outputs.
 
     Parameters
@@ -55,8 +64,10 @@ def solve_scenario(growth: str = "medium", sink: float | None = 2.0, *,
     if data is None:
         data = CHINA_DATA if (CHINA_DATA / "technologies.csv").exists() else EXAMPLE_DATA
     natural_sink = None if sink is None else float(sink) * 1000.0
-    return solve_inputs(load_inputs(data), Settings(scenario=growth, natural_sink=natural_sink,
-                                                    history=history, **settings))
+    return solve_inputs(
+        load_inputs(data),
+        Settings(scenario=growth, natural_sink=natural_sink, history=history, **settings),
+    )
 
 
 def headline(out: xr.Dataset, years=(2020, 2030, 2040, 2050, 2060)) -> str:
@@ -77,5 +88,6 @@ def headline(out: xr.Dataset, years=(2020, 2030, 2040, 2050, 2060)) -> str:
             f"{float(s.primary_energy.sum()):8.2f} {100 * float(s.coal_share):7.1f} "
             f"{100 * float(s.nonfossil_share):13.1f} "
             f"{100 * float(s.get('electrification', float('nan'))):12.1f} "
-            f"{float(s.ccs):7.2f}  {'-' if price != price else f'{price:,.0f} CNY/t'}")
+            f"{float(s.ccs):7.2f}  {'-' if price != price else f'{price:,.0f} CNY/t'}"
+        )
     return "\n".join(lines)

@@ -98,35 +98,47 @@ def check_columns(table: str, frame: pd.DataFrame, schema: pd.DataFrame, problem
             problems.add(file, 1, col, f"unknown column; expected one of {sorted(known)}")
 
 
+def _cell_problem(dtype: str, value: str, refs, units: UnitRegistry, sources, col) -> str | None:
+    """What is wrong with one non-empty cell of a given dtype, or None."""
+    if dtype == "float" and parse_float(value) is None:
+        return f"{value!r} is not a finite number; write a number"
+    if dtype == "year" and parse_year(value) is None:
+        return f"{value!r} is not a year; write an integer year"
+    if dtype == "unit":
+        try:
+            units.parse(value)
+        except ValueError as exc:
+            return str(exc)
+    if dtype == "source":
+        unknown = [k.strip() for k in value.split(";") if k.strip() not in sources]
+        if unknown:
+            return (
+                f"source {unknown} not defined in SOURCES.md; add a '### key' entry there "
+                "with its licence or terms"
+            )
+    if dtype.startswith("ref:") or dtype.startswith("param:"):
+        kind, names = dtype.split(":")
+        if kind == "param":
+            options = refs.get("param:" + names, set())
+        else:
+            options = set().union(*(refs.get(r, set()) for r in names.split("|")))
+        if value not in options:
+            listed = ", ".join(sorted(options)[:30]) + (" ..." if len(options) > 30 else "")
+            return f"unknown {col} {value!r}; known: {listed}"
+    return None
+
+
 def check_cell(ctx, spec, value: str, line: int) -> None:
     """Check one cell against its column spec (type, allowed values, references)."""
     table, problems, refs, units, sources = ctx
-    file, col, dtype = f"{table}.csv", spec.column, spec.dtype
+    file, col = f"{table}.csv", spec.column
     if value == "":
         if spec.required == "yes":
             problems.add(file, line, col, "empty; a value is required")
         return
-    if dtype == "float" and parse_float(value) is None:
-        problems.add(file, line, col, f"{value!r} is not a finite number; write a number")
-    elif dtype == "year" and parse_year(value) is None:
-        problems.add(file, line, col, f"{value!r} is not a year; write an integer year")
-    elif dtype == "unit":
-        try:
-            units.parse(value)
-        except ValueError as exc:
-            problems.add(file, line, col, str(exc))
-    elif dtype == "source":
-        unknown = [k.strip() for k in value.split(";") if k.strip() not in sources]
-        if unknown:
-            problems.add(file, line, col, f"source {unknown} not defined in SOURCES.md; add a "
-                         "'### key' entry there with its licence or terms")
-    elif dtype.startswith("ref:") or dtype.startswith("param:"):
-        options = set().union(*(refs.get(r, set()) for r in dtype.split(":")[1].split("|")))
-        if dtype.startswith("param:"):
-            options = refs.get("param:" + dtype.split(":")[1], set())
-        if value not in options:
-            problems.add(file, line, col, f"unknown {col} {value!r}; known: "
-                         f"{', '.join(sorted(options)[:30])}{' ...' if len(options) > 30 else ''}")
+    message = _cell_problem(spec.dtype, value, refs, units, sources, col)
+    if message:
+        problems.add(file, line, col, message)
     if spec.allowed and value not in spec.allowed.split("|"):
         problems.add(file, line, col, f"{value!r} not allowed; expected one of {spec.allowed}")
 
@@ -139,8 +151,12 @@ def check_duplicates(table: str, frame: pd.DataFrame, problems: Problems) -> Non
     dup = frame.duplicated(subset=keys, keep="first")
     for idx in frame.index[dup]:
         key = ", ".join(f"{k}={frame.at[idx, k]!r}" for k in keys)
-        problems.add(f"{table}.csv", idx + 2, None,
-                     f"duplicate key ({key}) repeats an earlier row; keep one row")
+        problems.add(
+            f"{table}.csv",
+            idx + 2,
+            None,
+            f"duplicate key ({key}) repeats an earlier row; keep one row",
+        )
 
 
 def check_table(table, frame, schema, refs, units: UnitRegistry, sources, problems) -> None:
@@ -152,6 +168,10 @@ def check_table(table, frame, schema, refs, units: UnitRegistry, sources, proble
         for s in spec.itertuples():
             check_cell(ctx, s, row[s.column].strip(), idx + 2)
         if row.get("source", "").strip() == "assumption" and not row.get("note", "").strip():
-            problems.add(f"{table}.csv", idx + 2, "note",
-                         "source is 'assumption' but the note is empty; say what was assumed")
+            problems.add(
+                f"{table}.csv",
+                idx + 2,
+                "note",
+                "source is 'assumption' but the note is empty; say what was assumed",
+            )
     check_duplicates(table, frame, problems)

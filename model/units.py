@@ -55,9 +55,7 @@ class UnitRegistry:
 
     def __init__(self, table: pd.DataFrame | None = None):
         table = pd.read_csv(UNITS_FILE) if table is None else table
-        self.atoms = {
-            str(r.unit): (str(r.dimension), float(r.factor)) for r in table.itertuples()
-        }
+        self.atoms = {str(r.unit): (str(r.dimension), float(r.factor)) for r in table.itertuples()}
 
     def parse(self, text: str) -> Unit:
         """Parse ``text`` into a :class:`Unit`; raise ``InputError`` on an unknown atom."""

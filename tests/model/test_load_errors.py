@@ -38,8 +38,9 @@ def test_example_loads_and_converts_units():
     ef = float(inputs.commodity_param["co2_factor"].sel(commodity="coal", year=2020))
     assert ef == pytest.approx(2.71 / 29.3076)
     # 100 kWh/t -> 0.36 PJ per Mt; interpolation of capex halfway between 2020 and 2040
-    assert float(inputs.flow_in.sel(tech="bf_bof", commodity="electricity", year=2020)) == \
-        pytest.approx(0.36)
+    assert float(
+        inputs.flow_in.sel(tech="bf_bof", commodity="electricity", year=2020)
+    ) == pytest.approx(0.36)
     assert float(inputs.tech_param["capex"].sel(tech="wind", year=2030)) == pytest.approx(4.75)
 
 
@@ -65,6 +66,7 @@ def test_wrong_dimension(data):
     def swap(f):
         f.loc[f.parameter == "capex", "unit"] = "CNY2020/MWh"
         return f
+
     edit(data, "tech_parameters", swap)
     assert "has dimension money/energy; expected money/power" in problems(data)
 
@@ -74,10 +76,13 @@ def test_negative_cost_and_nan(data):
         f.loc[2, "value"] = "-3500"  # coal_power capex
         f.loc[3, "value"] = "nan"
         return f
+
     edit(data, "tech_parameters", bad)
     text = problems(data)
-    assert "tech_parameters.csv line 4 column 'value': capex = -3500.0 is below its lower bound 0" \
+    assert (
+        "tech_parameters.csv line 4 column 'value': capex = -3500.0 is below its lower bound 0"
         in text
+    )
     assert "tech_parameters.csv line 5 column 'value': 'nan' is not a finite number" in text
 
 
@@ -91,9 +96,13 @@ def test_exact_duplicate_technology(data):
         row = f[f.tech == "wind"].copy()
         row["tech"] = "wind_copy"
         return pd.concat([f, row])
+
     edit(data, "technologies", dup_tech)
-    edit(data, "tech_parameters",
-         lambda f: pd.concat([f, f[f.tech == "wind"].assign(tech="wind_copy")]))
+    edit(
+        data,
+        "tech_parameters",
+        lambda f: pd.concat([f, f[f.tech == "wind"].assign(tech="wind_copy")]),
+    )
     assert "technologies ['wind', 'wind_copy'] are exact duplicates" in problems(data)
 
 

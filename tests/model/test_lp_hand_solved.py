@@ -34,9 +34,13 @@ def solve(folder, **settings):
 def test_merit_order(tmp_path):
     """Cheap coal (90 CNY/MWh fuel) runs at its availability, gas (200 CNY/MWh) fills the rest."""
     folder = power_system(
-        tmp_path, techs=[COAL, GAS], flows=COAL_FLOW,
+        tmp_path,
+        techs=[COAL, GAS],
+        flows=COAL_FLOW,
         params=plant("coal_plant", avail=0.5) + plant("gas_plant", var=200),
-        stock=[("coal_plant", 2015, 10), ("gas_plant", 2015, 20)], demand=100)
+        stock=[("coal_plant", 2015, 10), ("gas_plant", 2015, 20)],
+        demand=100,
+    )
     out = solve(folder)
     coal_twh = 10 * 0.5 * GWYR_TWH  # 43.8 TWh
     np.testing.assert_allclose(out.generation.sel(tech="coal_plant"), coal_twh, rtol=1e-9)
@@ -51,11 +55,20 @@ def test_merit_order(tmp_path):
 def test_build_rate_limit_binds(tmp_path):
     """Near-free wind is built at its 2 GW/yr limit every year; gas covers the rest."""
     folder = power_system(
-        tmp_path, techs=[GAS, WIND],
+        tmp_path,
+        techs=[GAS, WIND],
         params=plant("gas_plant", var=200)
-        + plant("wind", life=30, avail=0.5, var=0, max_build=2,
-                extra=[("wind", "", "capex", 1, "CNY2020/kW")]),
-        stock=[("gas_plant", 2015, 20)], demand=100)
+        + plant(
+            "wind",
+            life=30,
+            avail=0.5,
+            var=0,
+            max_build=2,
+            extra=[("wind", "", "capex", 1, "CNY2020/kW")],
+        ),
+        stock=[("gas_plant", 2015, 20)],
+        demand=100,
+    )
     inputs = load_inputs(folder)
     from model.build import build_model
     from model.solve import solve_model
@@ -76,8 +89,14 @@ def _neutral_system(folder, with_clean: bool):
         params += plant("clean", var=150)
         stock.append(("clean", 2015, 20))
     return power_system(
-        folder, techs=techs, flows=COAL_FLOW, params=params, stock=stock, demand=100,
-        settings=[("neutrality_year", 2025, "year"), ("natural_sink", 30, "MtCO2")])
+        folder,
+        techs=techs,
+        flows=COAL_FLOW,
+        params=params,
+        stock=stock,
+        demand=100,
+        settings=[("neutrality_year", 2025, "year"), ("natural_sink", 30, "MtCO2")],
+    )
 
 
 def test_neutrality_uses_backstop_without_alternative(tmp_path):
@@ -102,9 +121,13 @@ def test_neutrality_with_clean_option(tmp_path):
 def test_stock_retires_after_its_lifetime(tmp_path):
     """10 GW built 1995 with a 28-year life serve 2020-2022 and are gone from 2023."""
     folder = power_system(
-        tmp_path, techs=[COAL, GAS], flows=COAL_FLOW,
+        tmp_path,
+        techs=[COAL, GAS],
+        flows=COAL_FLOW,
         params=plant("coal_plant", life=28) + plant("gas_plant", var=200),
-        stock=[("coal_plant", 1995, 10), ("gas_plant", 2015, 20)], demand=100)
+        stock=[("coal_plant", 1995, 10), ("gas_plant", 2015, 20)],
+        demand=100,
+    )
     out = solve(folder)
     cap = out.capacity.sel(tech="coal_plant")
     np.testing.assert_allclose(cap.sel(year=slice(2020, 2022)), 10, rtol=1e-9)
@@ -114,13 +137,23 @@ def test_stock_retires_after_its_lifetime(tmp_path):
 def test_retirement_rate_limit_binds(tmp_path):
     """Costly coal (1000 CNY/kW/yr fixed) may only shrink by 10 % a year: 10 x 0.9^k GW."""
     folder = power_system(
-        tmp_path, techs=[COAL, GAS], flows=COAL_FLOW,
-        params=plant("coal_plant", extra=[("coal_plant", "", "fixed_om", 1000, "CNY2020/kW"),
-                                          ("coal_plant", "", "max_retirement", 0.1, "fraction")])
+        tmp_path,
+        techs=[COAL, GAS],
+        flows=COAL_FLOW,
+        params=plant(
+            "coal_plant",
+            extra=[
+                ("coal_plant", "", "fixed_om", 1000, "CNY2020/kW"),
+                ("coal_plant", "", "max_retirement", 0.1, "fraction"),
+            ],
+        )
         + plant("gas_plant", var=200),
-        stock=[("coal_plant", 2015, 10), ("gas_plant", 2015, 20)], demand=100,
-        activity=[("coal_plant", 2020, "fix", 10 * GWYR_TWH)])
+        stock=[("coal_plant", 2015, 10), ("gas_plant", 2015, 20)],
+        demand=100,
+        activity=[("coal_plant", 2020, "fix", 10 * GWYR_TWH)],
+    )
     out = solve(folder)
     years = np.arange(2020, 2026)
-    np.testing.assert_allclose(out.capacity.sel(tech="coal_plant"), 10 * 0.9 ** (years - 2020),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        out.capacity.sel(tech="coal_plant"), 10 * 0.9 ** (years - 2020), rtol=1e-9
+    )
