@@ -166,6 +166,7 @@ def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linop
     eq.add_power_adequacy(ctx)
     eq.add_flexibility(ctx)
     eq.add_co2_storage(ctx)
+    eq.add_co2_storage_limit(ctx)
     eq.add_neutrality(ctx)
     eq.add_base_year_activity(ctx)
     if settings.history:

@@ -144,10 +144,11 @@ def add_commodity_balance(ctx) -> None:
     """
     inp, m = ctx.inputs, ctx.model
     net = ((inp.flow_out - inp.flow_in) * ctx.var["act"]).sum("tech")
-    demand = inp.demand.sel(scenario=ctx.settings.scenario, drop=True)
+    demand = scenario_demand(inp, ctx.settings)
     net = net + term(ctx, "supply")
     used = (inp.flow_out != 0).any(["tech", "year"]) | (inp.flow_in != 0).any(["tech", "year"])
-    m.add_constraints(net >= demand, name="balance", mask=used | (demand > 0).any("year"))
+    wanted = (inp.demand > 0).any(["scenario", "year"])
+    m.add_constraints(net >= demand, name="balance", mask=used | wanted)
     price_cap = inp.commodity_param["max_supply"]
     if bool(price_cap.notnull().any()):
         m.add_constraints(
@@ -195,28 +196,50 @@ def add_potentials(ctx) -> None:
         m.add_constraints(lhs <= limit.fillna(0), name=f"potential_{param}_{name}", mask=mask)
 
 
-def electricity_use(ctx):
-    """Electricity consumed by technologies plus final electricity demand (PJ), by year."""
-    inp, elec = ctx.inputs, ctx.arrays["elec"]
-    use = (inp.flow_in.sel(commodity=elec) * ctx.var["act"]).sum("tech")
-    return use + inp.demand.sel(scenario=ctx.settings.scenario, commodity=elec)
+def scenario_demand(inputs, settings) -> xr.DataArray:
+    """Demand of the run's scenario over (commodity, year)."""
+    return inputs.demand.sel(scenario=settings.scenario, drop=True)
+
+
+def adequacy_rhs(inputs, settings, values) -> xr.DataArray:
+    """Peak load from final electricity demand (GW), the constant part of the adequacy row."""
+    demand = scenario_demand(inputs, settings).sel(commodity="electricity", drop=True)
+    return demand * ((1 + values["reserve_margin"]) / (GW_YEAR_PJ * values["load_factor"]))
 
 
 def add_power_adequacy(ctx) -> None:
     """Firm capacity covers peak load with a reserve margin.
 
-    sum_t cc[t,y] cap[t,y] >= (1 + rm) / (8760 h x lf) x (electricity use [y])
+    sum_t cc[t,y] cap[t,y] - k sum_t in[t,el,y] act[t,y] >= k demand[el,y],
+    k = (1 + rm) / (8760 h x lf)
 
-    with cc the capacity credit, rm the reserve margin and lf the load factor (average/peak load).
+    with cc the capacity credit, rm the reserve margin and lf the load factor (average/peak load):
+    the right-hand side is :func:`adequacy_rhs`.
     """
     cc = ctx.inputs.tech_param["capacity_credit"]
     if ctx.arrays["elec"] is None or not bool((cc > 0).any()):
         return
-    v, years = ctx.values, ctx.inputs.years
+    inp, v, years = ctx.inputs, ctx.values, ctx.inputs.years
+    k = (1 + v["reserve_margin"]) / (GW_YEAR_PJ * v["load_factor"])
     firm = (cc * ctx.var["cap"]).sum("tech")
-    peak = electricity_use(ctx) * ((1 + v["reserve_margin"]) / (GW_YEAR_PJ * v["load_factor"]))
+    used = (inp.flow_in.sel(commodity=ctx.arrays["elec"], drop=True) * ctx.var["act"]).sum("tech")
     mask = xr.DataArray(years > years[0], {"year": years}, ("year",))
-    ctx.model.add_constraints(firm - peak >= 0, name="adequacy", mask=mask)
+    rhs = adequacy_rhs(inp, ctx.settings, v)
+    ctx.model.add_constraints(firm - k * used >= rhs, name="adequacy", mask=mask)
+
+
+def add_co2_storage_limit(ctx) -> None:
+    """Yearly CO2 injection limit (the ``co2_storage_max`` setting, MtCO2/yr, when given).
+
+    sum_{t stores} act[t,y] <= co2_storage_max          for y > base year
+    """
+    limit = ctx.values.get("co2_storage_max")
+    if limit is None or not np.isfinite(limit):
+        return
+    years = ctx.inputs.years
+    stored = (ctx.inputs.tech_param["stores_co2"] * ctx.var["act"]).sum("tech")
+    mask = xr.DataArray(years > years[0], {"year": years}, ("year",))
+    ctx.model.add_constraints(stored <= limit, name="co2_storage_limit", mask=mask)
 
 
 def add_flexibility(ctx) -> None:

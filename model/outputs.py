@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from model.equations import primary_energy_coefficients
+from model.equations import primary_energy_coefficients, scenario_demand
 from model.peak import robust_peak
 
 PJ_PER_GTCE = 29307.6
@@ -28,7 +28,6 @@ def prepare_extraction(ctx) -> dict:
     end_use = xr.DataArray(
         ~inp.techs.sector.isin(NON_END_USE).to_numpy(), {"tech": inp.techs.index}, ("tech",)
     )
-    demand = inp.demand.sel(scenario=ctx.settings.scenario, drop=True)
     prep = {
         "on_supply": on_supply,
         "on_act": on_act,
@@ -36,10 +35,8 @@ def prepare_extraction(ctx) -> dict:
         "stored": a["captured"] + inp.tech_param["removal"],
         "removal": inp.tech_param["removal"],
         "final_in": inp.flow_in.where(energy, 0) * end_use,
-        "final_demand": demand.where(energy, 0),
+        "energy": energy,
         "sector": inp.techs.sector,
-        "sink": a["sink"],
-        "df": a["df"],
         "tolerance": ctx.values["peak_tolerance"],
     }
     if elec is not None:
@@ -47,7 +44,13 @@ def prepare_extraction(ctx) -> dict:
         power = out.any("year").to_numpy()
         prep["elec_out"] = out.isel(tech=power)
         prep["power_techs"] = list(inp.techs.index[power])
-    return prep
+    return update_extraction(prep, inp, ctx.settings, a["sink"], a["df"])
+
+
+def update_extraction(prep: dict, inputs, settings, sink, df) -> dict:
+    """The parts of ``prep`` that a sample's parameters move: demand, sink, discount factors."""
+    demand = scenario_demand(inputs, settings)
+    return {**prep, "final_demand": demand.where(prep["energy"], 0), "sink": sink, "df": df}
 
 
 def _is_energy_unit(unit: str) -> bool:

@@ -1,0 +1,292 @@
+"""The fast path: build the LP once, then per sample update it in place and warm-start HiGHS.
+
+:class:`ParametricLP` builds the linopy model once for a set of targets, hands its matrices to a
+``highspy.Highs`` object it keeps, and for every sample
+
+1. applies the parameters to the data (:func:`model.parameters.apply_parameters`, the same
+   function the reference rebuild uses),
+2. recomputes the full objective vector (:func:`model.equations.objective_coefficients`) and the
+   right-hand sides and coefficients of the families targets can move, and pushes them to HiGHS,
+3. resets the basis to the reference basis (so the result does not depend on which samples ran
+   before) and re-solves warm, falling back to a cold solve with presolve on failure or when the
+   warm solve exceeds an iteration limit,
+4. extracts outputs with :func:`model.outputs.extract_outputs`, the one definition of every output.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+import highspy
+import numpy as np
+import xarray as xr
+
+from model import equations as eq
+from model.build import Settings, build_model, resolve_settings, sink_series
+from model.load import Inputs
+from model.outputs import extract_outputs, prepare_extraction, update_extraction
+from model.parameters import apply_parameters, parse_targets
+from model.solve import HIGHS_OPTIONS, SolveError
+
+logger = logging.getLogger(__name__)
+
+INF = highspy.kHighsInf
+
+
+class LabelMap:
+    """Column and row positions in HiGHS of linopy variables and constraints, computed once."""
+
+    def __init__(self, model):
+        matrices = model.matrices
+        self.col_of = _inverse(matrices.vlabels, model._xCounter)
+        self.row_of = _inverse(matrices.clabels, model._cCounter)
+
+    def columns(self, labels: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat positions in ``labels`` that are columns, and their column indices."""
+        flat = labels.values.ravel()
+        cols = np.where(flat >= 0, self.col_of[np.maximum(flat, 0)], -1)
+        keep = np.flatnonzero(cols >= 0)
+        return keep, cols[keep]
+
+    def rows(self, labels: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat positions in ``labels`` that are rows, and their row indices."""
+        flat = labels.values.ravel()
+        rows = np.where(flat >= 0, self.row_of[np.maximum(flat, 0)], -1)
+        keep = np.flatnonzero(rows >= 0)
+        return keep, rows[keep]
+
+
+def _inverse(labels: np.ndarray, size: int) -> np.ndarray:
+    out = np.full(max(int(size), int(labels.max(initial=-1)) + 1), -1, dtype=np.int64)
+    out[labels] = np.arange(len(labels))
+    return out
+
+
+def highs_from_matrices(model, options: dict) -> highspy.Highs:
+    """A Highs object holding the LP of a linopy model (columns and rows in linopy's order)."""
+    M = model.matrices
+    h = highspy.Highs()
+    h.silent() if hasattr(h, "silent") else None
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+    h.addVars(len(M.vlabels), M.lb, M.ub)
+    c = M.c
+    h.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), c)
+    A = M.A.tocsr()
+    lower = np.where(M.sense != "<", M.b, -INF)
+    upper = np.where(M.sense != ">", M.b, INF)
+    h.addRows(A.shape[0], lower, upper, A.nnz, A.indptr, A.indices, A.data)
+    return h
+
+
+def _structure_settings(settings: Settings, targets) -> Settings:
+    """Settings of the one build: rows for every year a sample's target may switch on."""
+    kinds = {t.kind for t in targets.values()}
+    changes = {}
+    if "neutrality_year" in kinds:
+        changes["neutrality_year"] = -1  # rows for every year; relaxed per sample
+    overrides = dict(settings.overrides)
+    if "co2_storage_limit" in kinds:
+        overrides["co2_storage_max"] = 1e12  # placeholder, set per sample
+    return replace(settings, overrides=overrides, **changes)
+
+
+class ParametricLP:
+    """The China LP (or any dataset) built once, re-solved per sample.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Loaded data.
+    settings : Settings
+        Nominal settings; the reference basis is the optimum at these settings and no parameter
+        applied.
+    targets : dict
+        Parameter name -> target string (see :mod:`model.parameters`).
+    warm_iteration_limit : int, optional
+        Simplex iterations after which a warm solve is abandoned for a cold one (default: five
+        times the cold reference solve's iterations, at least 1000).
+    """
+
+    ROW_FAMILIES = (
+        "balance",
+        "adequacy",
+        "neutrality",
+        "max_build",
+        "max_growth",
+        "co2_storage_limit",
+    )
+
+    def __init__(
+        self,
+        inputs: Inputs,
+        settings: Settings | None,
+        targets: dict,
+        *,
+        warm_iteration_limit: int | None = None,
+    ):
+        self.inputs, self.settings = inputs, settings or Settings()
+        self.targets = parse_targets(targets, inputs)
+        start = time.perf_counter()
+        self.model, self.ctx = build_model(inputs, _structure_settings(self.settings, self.targets))
+        self.labels = LabelMap(self.model)
+        self.highs = highs_from_matrices(self.model, HIGHS_OPTIONS)
+        self.n_cols = len(self.model.matrices.vlabels)
+        self._cols = {n: self.labels.columns(v.labels) for n, v in self.ctx.var.items()}
+        self._rows = {
+            n: self.labels.rows(self.model.constraints[n].labels)
+            for n in self.ROW_FAMILIES
+            if n in self.model.constraints
+        }
+        self._growth_coefficients()
+        self.prep = prepare_extraction(self.ctx)
+        self.build_seconds = time.perf_counter() - start
+        self._push(inputs, self.settings)
+        self.highs.run()
+        self._check_optimal("reference solve")
+        self.ref_basis = self.highs.getBasis()
+        self.ref_iterations = int(self.highs.getInfo().simplex_iteration_count)
+        self.warm_limit = warm_iteration_limit or max(1000, 5 * self.ref_iterations)
+
+    def _growth_coefficients(self) -> None:
+        """Rows of max_growth and the columns of cap[t, y-1] whose coefficient is -max_growth."""
+        if "max_growth" not in self._rows:
+            self._growth = None
+            return
+        rows = self.model.constraints["max_growth"].labels
+        prev = self.ctx.var["cap"].labels.shift(year=1, fill_value=-1).broadcast_like(rows)
+        keep, row_idx = self.labels.rows(rows)
+        cols = self.labels.col_of[np.maximum(prev.values.ravel()[keep], 0)]
+        ok = prev.values.ravel()[keep] >= 0
+        self._growth = (rows, keep[ok], row_idx[ok], cols[ok])
+
+    def _check_optimal(self, what: str) -> None:
+        status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolveError(f"{what}: HiGHS status {self.highs.modelStatusToString(status)}")
+
+    def _push(self, inputs: Inputs, settings: Settings) -> dict:
+        """Push the objective, moved right-hand sides and coefficients of one sample to HiGHS."""
+        values = resolve_settings(inputs, settings)
+        coef = eq.objective_coefficients(inputs, values, self.ctx.arrays["lifetime"])
+        c = np.zeros(self.n_cols)
+        for name, arr in coef.items():
+            labels = self.ctx.var[name].labels
+            keep, cols = self._cols[name]
+            flat = arr.broadcast_like(labels).transpose(*labels.dims).values.ravel()
+            c[cols] = np.nan_to_num(flat[keep])
+        self.highs.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), c)
+        for name, (lower, upper) in self._row_bounds(inputs, settings, values).items():
+            keep, rows = self._rows[name]
+            labels = self.model.constraints[name].labels
+            lo = _flat(lower, labels)[keep]
+            up = _flat(upper, labels)[keep]
+            self.highs.changeRowsBounds(len(rows), rows.astype(np.int32), lo, up)
+        if self._growth is not None:
+            rows, keep, row_idx, cols = self._growth
+            g = -_flat(inputs.tech_param["max_growth"].fillna(0), rows)[keep]
+            for r, col, value in zip(row_idx, cols, g, strict=True):
+                self.highs.changeCoeff(int(r), int(col), float(value))
+        return values
+
+    def _row_bounds(self, inputs, settings, values) -> dict:
+        """(lower, upper) right-hand sides of the families present, as DataArrays or floats."""
+        years = inputs.years
+        p = inputs.tech_param
+        out = {}
+        if "balance" in self._rows:
+            out["balance"] = (eq.scenario_demand(inputs, settings), INF)
+        if "adequacy" in self._rows:
+            out["adequacy"] = (eq.adequacy_rhs(inputs, settings, values), INF)
+        if "neutrality" in self._rows:
+            active = xr.DataArray(years >= values["neutrality_year"], {"year": years}, ("year",))
+            out["neutrality"] = (-INF, sink_series(inputs, settings).where(active, INF))
+        if "max_build" in self._rows:
+            out["max_build"] = (-INF, p["max_build"].fillna(0))
+        if "max_growth" in self._rows:
+            out["max_growth"] = (-INF, p["max_build_seed"])
+        if "co2_storage_limit" in self._rows:
+            out["co2_storage_limit"] = (-INF, values.get("co2_storage_max", INF))
+        return out
+
+    def solve_sample(self, params: dict) -> tuple[xr.Dataset, dict]:
+        """Apply ``params``, re-solve warm from the reference basis, extract outputs.
+
+        Returns
+        -------
+        outputs : xarray.Dataset
+            As :func:`model.outputs.extract_outputs`.
+        diagnostics : dict
+            ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0).
+        """
+        inputs, settings = apply_parameters(self.inputs, self.settings, params, self.targets)
+        values = self._push(inputs, settings)
+        h = self.highs
+        start = time.perf_counter()
+        h.setBasis(self.ref_basis)
+        h.setOptionValue("simplex_iteration_limit", self.warm_limit)
+        h.run()
+        iterations = int(h.getInfo().simplex_iteration_count)
+        warm = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        if not warm:
+            logger.info(
+                "warm solve stopped (%s); cold re-solve", h.modelStatusToString(h.getModelStatus())
+            )
+            h.clearSolver()
+            h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+            h.run()
+            iterations += int(h.getInfo().simplex_iteration_count)
+            self._check_optimal("cold fallback")
+        seconds = time.perf_counter() - start
+        out = self._extract(inputs, settings, values)
+        return out, {
+            "solve_seconds": seconds,
+            "iterations": iterations,
+            "warm": float(warm),
+            "rebuilt": 0.0,
+        }
+
+    def _extract(self, inputs, settings, values) -> xr.Dataset:
+        sol = self.highs.getSolution()
+        x = np.asarray(sol.col_value)
+        solution = {}
+        for name, var in self.ctx.var.items():
+            keep, cols = self._cols[name]
+            flat = np.full(var.labels.size, np.nan)
+            flat[keep] = x[cols]
+            solution[name] = xr.DataArray(
+                flat.reshape(var.labels.shape), var.labels.coords, var.labels.dims
+            )
+        duals = {}
+        if "neutrality" in self._rows:
+            keep, rows = self._rows["neutrality"]
+            labels = self.model.constraints["neutrality"].labels
+            flat = np.full(labels.size, np.nan)
+            flat[keep] = np.asarray(sol.row_dual)[rows]
+            dual = xr.DataArray(flat.reshape(labels.shape), labels.coords, labels.dims)
+            duals["neutrality"] = dual.where(dual.year >= values["neutrality_year"])
+        df, _ = eq.discount_factors(inputs.years, values["discount_rate"])
+        prep = update_extraction(self.prep, inputs, settings, sink_series(inputs, settings), df)
+        prep["tolerance"] = values["peak_tolerance"]
+        objective = float(self.highs.getInfo().objective_function_value)
+        return extract_outputs(self.ctx, solution, duals, objective, prep)
+
+
+def _flat(value, labels: xr.DataArray) -> np.ndarray:
+    """``value`` (scalar or DataArray) broadcast to ``labels`` and flattened in its order."""
+    if isinstance(value, xr.DataArray):
+        return value.broadcast_like(labels).transpose(*labels.dims).values.ravel().astype(float)
+    return np.full(labels.size, float(value))
+
+
+def solve_reference(
+    inputs: Inputs, settings: Settings | None, targets: dict, params: dict
+) -> xr.Dataset:
+    """The reference path: apply the parameters to the data, rebuild the model, cold solve."""
+    from model.scenario import solve_inputs
+
+    parsed = parse_targets(targets, inputs)
+    inputs2, settings2 = apply_parameters(inputs, settings or Settings(), params, parsed)
+    return solve_inputs(inputs2, settings2)
