@@ -1,0 +1,81 @@
+"""The fast path agrees with the reference rebuild and does not depend on sample order."""
+
+import numpy as np
+import pytest
+
+from model.build import Settings
+from model.errors import InputError
+from model.fastpath import ParametricLP, solve_reference
+from model.load import EXAMPLE_DATA, load_inputs
+
+TARGETS = {
+    "sink": "natural_sink",
+    "solar": "capex_scale:solar",
+    "wind": "capex_scale:wind",
+    "coal": "fuel_price_scale:coal",
+    "dr": "discount_rate",
+    "build": "build_rate_scale",
+    "ny": "neutrality_year",
+    "storage": "co2_storage_limit",
+}
+
+
+def draw(rng):
+    return {"sink": rng.uniform(0.0, 0.2), "solar": rng.uniform(0.5, 1.5),
+            "wind": rng.uniform(0.5, 1.5), "coal": rng.uniform(0.7, 1.5),
+            "dr": rng.uniform(0.03, 0.1), "build": rng.uniform(0.5, 2.0),
+            "ny": float(rng.integers(2035, 2041)), "storage": rng.uniform(0.0, 0.1)}
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return load_inputs(EXAMPLE_DATA)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    rng = np.random.default_rng(20261128)
+    return [draw(rng) for _ in range(20)]
+
+
+@pytest.fixture(scope="module")
+def fast_results(inputs, samples):
+    lp = ParametricLP(inputs, Settings(), TARGETS)
+    return [lp.solve_sample(p) for p in samples]
+
+
+def test_fast_path_equals_rebuild(inputs, samples, fast_results):
+    for params, (out, diag) in zip(samples, fast_results, strict=True):
+        ref = solve_reference(inputs, Settings(), TARGETS, params)
+        assert diag["rebuilt"] == 0
+        assert float(out.cost) == pytest.approx(float(ref.cost), rel=1e-7)
+        assert float(np.abs(out.co2 - ref.co2).max()) < 1e-3  # GtCO2: within 1 Mt
+        assert int(out.peak_year) == int(ref.peak_year)
+        np.testing.assert_array_equal(np.isnan(out.co2_price), np.isnan(ref.co2_price))
+        np.testing.assert_allclose(out.co2_price.fillna(0), ref.co2_price.fillna(0),
+                                   rtol=1e-6, atol=1e-3)
+
+
+def test_order_does_not_matter(inputs, samples, fast_results):
+    lp = ParametricLP(inputs, Settings(), TARGETS)
+    order = np.random.default_rng(7).permutation(len(samples))
+    for sequence in (order, np.arange(len(samples))[::-1]):
+        for i in sequence:
+            out, _ = lp.solve_sample(samples[i])
+            expected = fast_results[i][0]
+            for name in ("co2", "primary_energy", "capacity", "cost", "co2_price"):
+                np.testing.assert_array_equal(out[name].values, expected[name].values)
+
+
+def test_warm_start_is_used(fast_results):
+    warm = [d["warm"] for _, d in fast_results]
+    assert np.mean(warm) > 0.9
+
+
+def test_bad_targets_are_rejected_with_known_names(inputs):
+    with pytest.raises(InputError, match="unknown target 'capex'.*known targets: natural_sink"):
+        ParametricLP(inputs, Settings(), {"x": "capex:solar"})
+    with pytest.raises(InputError, match="unknown group or technology 'pv'"):
+        ParametricLP(inputs, Settings(), {"x": "capex_scale:pv"})
+    with pytest.raises(InputError, match="'steel' is not a primary commodity"):
+        ParametricLP(inputs, Settings(), {"x": "fuel_price_scale:steel"})
