@@ -11,3 +11,11 @@ class StudyError(ValueError):
 
 class StoreError(RuntimeError):
     """A results store that cannot be used (e.g. resuming with a different study or data)."""
+
+
+class ModelError(RuntimeError):
+    """The model could not be set up at all (per-sample failures are recorded as data instead)."""
+
+
+class RunInterrupted(KeyboardInterrupt):  # noqa: N818 - it is a KeyboardInterrupt
+    """The user stopped a run; completed batches are in the store. Args: out folder, done, total."""

@@ -1,0 +1,139 @@
+"""Failures are data: exceptions, time limits and dead workers give statuses; the run completes."""
+
+import json
+import os
+
+import numpy as np
+import xarray as xr
+
+from uncertainty.cli import main
+
+MODEL = """
+import os
+import time
+
+def flaky(x1, x2):
+    if x1 > 0.9:
+        raise ValueError("x1 too large")
+    if 0.1 < x1 < 0.14:
+        os._exit(7)
+    if x2 > 0.93:
+        time.sleep(30)
+    return {"y": x1 + x2}
+"""
+
+CLASS_MODEL = """
+import os
+
+SETUPS = 0
+
+class Fast:
+    def __init__(self, targets, scale=1.0):
+        global SETUPS
+        SETUPS += 1
+        self.targets = targets
+        self.scale = scale
+
+    def evaluate(self, params):
+        return {"y": self.scale * params["x1"], "setups": SETUPS,
+                "has_target": float(self.targets["x1"] == "cost.solar")}
+
+    def data_hash(self):
+        return "abc123"
+"""
+
+STUDY = """
+[study]
+name = "{name}"
+model = "{model}"
+sampler = "mc"
+n = {n}
+seed = {seed}
+outputs = {outputs}
+{extra}
+
+[parameters.x1]
+distribution = "uniform"
+lower = 0.0
+upper = 1.0
+target = "cost.solar"
+
+[parameters.x2]
+distribution = "uniform"
+lower = 0.0
+upper = 1.0
+"""
+
+
+def expected_status(x: np.ndarray) -> np.ndarray:
+    """The status each sample of the flaky model must get."""
+    status = np.ones(len(x), dtype=np.int8)
+    status[x[:, 1] > 0.93] = 3
+    status[(x[:, 0] > 0.1) & (x[:, 0] < 0.14)] = 4
+    status[x[:, 0] > 0.9] = 2
+    return status
+
+
+def test_exceptions_timeouts_and_dead_workers_are_recorded(tmp_path, capsys):
+    (tmp_path / "flaky_model.py").write_text(MODEL)
+    study = tmp_path / "study.toml"
+    extra = "timeout = 0.3"
+    study.write_text(STUDY.format(name="flaky", model="flaky_model:flaky", n=48, seed=5,
+                                  outputs='["y"]', extra=extra))  # fmt: skip
+    out = tmp_path / "out"
+    args = ["run", str(study), "--out", str(out), "--n-jobs", "2", "--batch-size", "8"]
+    assert main([*args, "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    with xr.open_zarr(out / "store.zarr") as ds:
+        x, status, y = ds["inputs"].values, ds["status"].values, ds["y"].values
+        elapsed = ds["elapsed"].values
+    want = expected_status(x)
+    assert {1, 2, 3, 4} <= set(want.tolist()), "the seed must give every kind of failure"
+    np.testing.assert_array_equal(status, want)
+    ok = status == 1
+    np.testing.assert_allclose(y[ok], x[ok].sum(axis=1))
+    assert np.isnan(y[~ok]).all()
+    assert (elapsed[status == 3] >= 0.3).all() and (elapsed[status == 3] < 5).all()
+    records = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [r["sample_id"] for r in records] == np.flatnonzero(~ok).tolist()
+    by_id = {r["sample_id"]: r for r in records}
+    for i in np.flatnonzero(~ok):
+        assert by_id[i]["status"] == status[i]
+    assert "ValueError: x1 too large" in by_id[np.flatnonzero(status == 2)[0]]["message"]
+    assert "time limit" in by_id[np.flatnonzero(status == 3)[0]]["message"]
+    assert "worker process died" in by_id[np.flatnonzero(status == 4)[0]]["message"]
+    counts = {
+        k: int(np.sum(status == c)) for k, c in (("error", 2), ("timeout", 3), ("crashed", 4))
+    }
+    assert (
+        f"error {counts['error']}, timeout {counts['timeout']}, crashed {counts['crashed']}"
+        in printed
+    )
+
+
+def test_missing_output_is_an_error_and_class_model_is_set_up_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # models import from the working directory too
+    (tmp_path / "fast_model.py").write_text(CLASS_MODEL)
+    sub = tmp_path / "studies"
+    sub.mkdir()
+    study = sub / "study.toml"
+    extra = "[model_options]\nscale = 2.0"
+    study.write_text(STUDY.format(name="fast", model="fast_model:Fast", n=40, seed=1,
+                                  outputs='["y", "setups", "has_target"]', extra=""))  # fmt: skip
+    study.write_text(study.read_text() + "\n" + extra + "\n")
+    assert main(["run", str(study), "--n-jobs", "2", "--batch-size", "5", "--no-progress"]) == 0
+    out = tmp_path / "results" / "fast"
+    with xr.open_zarr(out / "store.zarr") as ds:
+        np.testing.assert_allclose(ds["y"].values, 2.0 * ds["inputs"].values[:, 0])
+        assert (ds["setups"].values == 1).all()
+        assert (ds["has_target"].values == 1).all()
+        assert json.loads(ds.attrs["manifest"])["model_data_hash"] == "abc123"
+    capsys.readouterr()
+    missing = tmp_path / "missing.toml"
+    missing.write_text(STUDY.format(name="missing", model="fast_model:Fast", n=4, seed=1,
+                                    outputs='["y", "nope"]', extra=""))  # fmt: skip
+    assert main(["run", str(missing), "--out", str(tmp_path / "m"), "--no-progress"]) == 0
+    assert "failed 4" in capsys.readouterr().out
+    line = (tmp_path / "m" / "failures.jsonl").read_text().splitlines()[0]
+    assert "returned no output 'nope'" in json.loads(line)["message"]
+    assert os.path.isdir(tmp_path / "m" / "store.zarr")

@@ -1,0 +1,143 @@
+"""The ``netua run`` and ``netua status`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from uncertainty.errors import ModelError, RunInterrupted, StoreError, StudyError
+
+if TYPE_CHECKING:
+    from uncertainty.run import RunSummary
+
+# the engine (xarray, zarr, SALib) is imported inside the commands: `netua --help` stays quick
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``run`` and ``status`` sub-commands."""
+    run = subparsers.add_parser(
+        "run",
+        help="evaluate a study (resumes an unfinished run in the same folder)",
+        description="Evaluate every sample of a study and store the results in OUT/store.zarr. "
+        "Running again into the same folder resumes; see docs/study-files.md.",
+    )
+    run.add_argument("study", type=Path, help="study file (TOML)")
+    run.add_argument("--out", type=Path, help="output folder (default: results/<study name>)")
+    run.add_argument("--n-jobs", type=int, default=1, help="worker processes (-1: all CPUs)")
+    run.add_argument("--batch-size", type=int, help="samples per batch and store chunk")
+    run.add_argument("--fresh", action="store_true", help="delete an existing store, start over")
+    run.add_argument(
+        "--allow-code-change",
+        action="store_true",
+        help="resume although the code version changed (recorded in the manifest)",
+    )
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.set_defaults(func=cmd_run)
+    status = subparsers.add_parser("status", help="progress, failures and manifest of a run")
+    status.add_argument("out", type=Path, help="output folder of a run (holding store.zarr)")
+    status.set_defaults(func=cmd_status)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a study; exit 0 when every sample has a status (failures included), 130 if stopped."""
+    from uncertainty.run import RunSettings, default_out, run_ensemble
+    from uncertainty.space import load_study
+
+    study = load_study(args.study)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise StudyError(f"--batch-size {args.batch_size}: must be at least 1")
+    if args.n_jobs == 0:
+        raise StudyError("--n-jobs 0: use a positive number of workers, or -1 for all CPUs")
+    out = default_out(study, args.out)
+    settings = RunSettings(
+        n_jobs=args.n_jobs,
+        batch_size=args.batch_size,
+        fresh=args.fresh,
+        allow_code_change=args.allow_code_change,
+        progress=not args.no_progress,
+    )
+    try:
+        summary = run_ensemble(study, out, settings, notify=_note)
+    except RunInterrupted as stop:
+        where, done, total = stop.args
+        _note(
+            f"interrupted: {done} of {total} samples are safe in {where}; "
+            f"run the same command again to resume"
+        )
+        return 130
+    except (StoreError, ModelError) as exc:
+        _note(f"error: {exc}")
+        return 1
+    _print_summary(summary)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print a run's progress, failures by kind and manifest."""
+    from uncertainty import store
+
+    out: Path = args.out
+    if not store.store_exists(out):
+        raise StudyError(f"{out}: no store.zarr here (run `netua run STUDY.toml --out {out}`)")
+    manifest = store.read_manifest(out)
+    _, status = store.read_arrays(out)
+    counts = store.status_counts(status)
+    done = len(status) - counts["pending"]
+    print(f"study {manifest['study']['name']!r} in {out}")
+    print(f"progress: {done} of {len(status)} samples done ({100 * done / len(status):.1f} %)")
+    for name, count in counts.items():
+        print(f"  {name:8s} {count}")
+    _print_failures(out)
+    print("manifest:")
+    shown = {k: v for k, v in manifest.items() if k != "study_text"}
+    print(json.dumps(shown, indent=2, default=str))
+    return 0
+
+
+def _print_summary(summary: RunSummary) -> None:
+    from uncertainty import store
+
+    counts = summary.counts
+    failed = counts["error"] + counts["timeout"] + counts["crashed"]
+    print(
+        f"done: {summary.n_samples} samples in {summary.out / store.STORE} "
+        f"({summary.n_evaluated} evaluated now); ok {counts['ok']}, failed {failed} "
+        f"(error {counts['error']}, timeout {counts['timeout']}, crashed {counts['crashed']})"
+    )
+    if failed:
+        _print_reasons(summary.failures)
+        print(f"details: {summary.out / store.FAILURES}")
+
+
+def _print_failures(out: Path) -> None:
+    from uncertainty import store
+
+    path = out / store.FAILURES
+    if not path.is_file():
+        return
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    _print_reasons(records)
+
+
+def _print_reasons(records: list[dict]) -> None:
+    from uncertainty.protocol import STATUS_MEANINGS
+
+    reasons = Counter(
+        (STATUS_MEANINGS[r["status"]], r["message"].splitlines()[0][:120] if r["message"] else "")
+        for r in records
+    )
+    for (kind, message), count in reasons.most_common(10):
+        print(f"  {count:6d} {kind}: {message}")
+    if len(reasons) > 10:
+        print(f"  ... and {len(reasons) - 10} other reasons")
+
+
+def _note(message: str) -> None:
+    print(f"netua: {message}", file=sys.stderr)

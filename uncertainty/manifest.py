@@ -1,0 +1,147 @@
+"""The manifest of a study run: what produced the store, and whether a resume may continue it.
+
+The manifest records the study file, seed, package versions, the git commit of the code, the
+model's data hash and a fingerprint of the design. Resuming compares the new manifest with the
+stored one and refuses, saying what differs, when the study, design, model data or code changed
+(a code change may be allowed explicitly and is then recorded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import logging
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from uncertainty.errors import StoreError
+from uncertainty.sampling import Design
+from uncertainty.space import Study
+
+logger = logging.getLogger(__name__)
+
+PACKAGES = ("netua", "numpy", "scipy", "pandas", "xarray", "zarr", "SALib", "joblib", "linopy")
+PACKAGES += ("highspy",)
+
+
+def build_manifest(
+    study: Study, design: Design, *, data_hash: str | None, model_source_hash: str | None
+) -> dict[str, Any]:
+    """Return the manifest of a new run.
+
+    Parameters
+    ----------
+    study : Study
+    design : Design
+    data_hash : str or None
+        The model's ``data_hash()``, None if it has none.
+    model_source_hash : str or None
+        SHA-256 of the file defining the model function or class.
+    """
+    return {
+        "study_file": None if study.path is None else str(Path(study.path).resolve()),
+        "study_text": study.text,
+        "study": study.definition(),
+        "seed": study.seed,
+        "n_samples": design.n_samples,
+        "design_fingerprint": design.fingerprint(),
+        "model_data_hash": data_hash,
+        "code": {
+            "git_commit": git_commit(),
+            "netua_version": _version("netua"),
+            "model_source_hash": model_source_hash,
+        },
+        "packages": {"python": platform.python_version()}
+        | {name: _version(name) for name in PACKAGES},
+        "created": _now(),
+        "resumed": [],
+        "code_changes": [],
+    }
+
+
+def differences(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Return what differs between a stored and a new manifest: (study/design/data, code)."""
+    blocking = []
+    old_study, new_study = old.get("study", {}), new.get("study", {})
+    for key in sorted(set(old_study) | set(new_study)):
+        if old_study.get(key) != new_study.get(key):
+            blocking.append(
+                f"study key {key!r}: {_short(old_study.get(key))} -> {_short(new_study.get(key))}"
+            )
+    if old.get("design_fingerprint") != new.get("design_fingerprint"):
+        blocking.append("the design (sample matrix) differs")
+    if old.get("model_data_hash") != new.get("model_data_hash"):
+        blocking.append(
+            f"model data hash: {old.get('model_data_hash')} -> {new.get('model_data_hash')}"
+        )
+    code = []
+    old_code, new_code = old.get("code", {}), new.get("code", {})
+    for key in sorted(set(old_code) | set(new_code)):
+        if old_code.get(key) != new_code.get(key):
+            code.append(f"code {key}: {old_code.get(key)} -> {new_code.get(key)}")
+    return blocking, code
+
+
+def resumed_manifest(
+    old: dict[str, Any], new: dict[str, Any], *, allow_code_change: bool, store: Path
+) -> dict[str, Any]:
+    """Check that ``new`` may continue the run recorded in ``old``; return the updated manifest.
+
+    Raises
+    ------
+    StoreError
+        If the study, design or model data differ, or the code differs and is not allowed.
+    """
+    blocking, code = differences(old, new)
+    if blocking:
+        raise StoreError(
+            f"cannot resume {store}: {'; '.join(blocking)} (use --fresh to start over, or "
+            "another --out folder)"
+        )
+    if code and not allow_code_change:
+        raise StoreError(
+            f"cannot resume {store}: {'; '.join(code)} (pass --allow-code-change to continue "
+            "with the new code, recorded in the manifest, or --fresh to start over)"
+        )
+    updated = dict(old)
+    updated["resumed"] = list(old.get("resumed", [])) + [_now()]
+    if code:
+        change = {"at": _now(), "changes": code, "code": new.get("code")}
+        updated["code_changes"] = list(old.get("code_changes", [])) + [change]
+        updated["code"] = new.get("code")
+        logger.warning("resuming with changed code: %s", "; ".join(code))
+    return updated
+
+
+def git_commit() -> str | None:
+    """Return the git commit of the code of this package, None outside a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

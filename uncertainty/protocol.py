@@ -1,0 +1,301 @@
+"""What a model is to the engine: import it, set it up once per worker, evaluate samples.
+
+A study's ``model = "package.module:attr"`` names either
+
+- a function, called per sample as ``f(**params)``, or
+- a class (the fast path): each worker process instantiates it once as ``cls(targets={name:
+  target}, **model_options)`` and calls ``instance.evaluate(params)`` per sample.
+
+Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
+its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
+function) goes in the manifest. Failures are data: every sample ends with a status, never with
+an exception here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.machinery
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from uncertainty.errors import StudyError
+from uncertainty.space import Parameter, Study
+
+logger = logging.getLogger(__name__)
+
+PENDING, OK, ERROR, TIMEOUT, CRASHED = 0, 1, 2, 3, 4
+STATUS_MEANINGS = ("pending", "ok", "error", "timeout", "crashed")
+
+#: evaluators set up in this process, keyed by model, options, search path and source hash
+_CACHE: dict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = {}
+#: source hash of each user module imported in this process
+_LOADED: dict[str, str | None] = {}
+
+
+class SampleTimeout(BaseException):  # noqa: N818 - a BaseException so models cannot swallow it
+    """Raised inside a sample that overran the study's time limit."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything a worker needs to set up the model and evaluate samples (picklable)."""
+
+    model: str
+    parameters: tuple[Parameter, ...]
+    outputs: tuple[str, ...]
+    search_paths: tuple[str, ...] = ()
+    model_options: dict[str, Any] = field(default_factory=dict)
+    output_dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    timeout: float | None = None
+    source_hash: str | None = None
+
+    def cache_key(self) -> tuple[str, ...]:
+        """Return the key of this model's evaluator in the per-process cache."""
+        options = json.dumps(self.model_options, sort_keys=True, default=str)
+        paths = json.dumps(self.search_paths)
+        return (self.model, options, paths, str(self.source_hash))
+
+
+class Output(NamedTuple):
+    """One output of one sample."""
+
+    dims: tuple[str, ...]
+    values: np.ndarray
+    coords: dict[str, np.ndarray]
+    units: str | None
+
+
+class SampleResult(NamedTuple):
+    """The outcome of one sample: status code, seconds, message (failures), outputs (ok)."""
+
+    sample_id: int
+    status: int
+    elapsed: float
+    message: str
+    outputs: dict[str, Output] | None
+
+
+def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
+    """Resolve the study's model in this process and return the spec workers need.
+
+    Raises StudyError (naming the file and key) when the model cannot be imported.
+    """
+    paths = []
+    if study.path is not None:
+        paths.append(str(Path(study.path).resolve().parent))
+    paths.append(str((cwd or Path.cwd()).resolve()))
+    search_paths = tuple(dict.fromkeys(paths))
+    where = str(study.path) if study.path is not None else f"study {study.name!r}"
+    try:
+        obj = import_model(study.model, search_paths)
+    except Exception as exc:  # any failure to import is a bad study
+        raise StudyError(
+            f"{where}: [study] model: cannot import {study.model!r}: {type(exc).__name__}: {exc}"
+        ) from None
+    if not callable(obj):
+        raise StudyError(f"{where}: [study] model: {study.model!r} is not a function or class")
+    return ModelSpec(
+        model=study.model,
+        parameters=study.parameters,
+        outputs=study.outputs,
+        search_paths=search_paths,
+        model_options=dict(study.model_options),
+        output_dims=dict(study.output_dims),
+        timeout=study.timeout,
+        source_hash=source_hash(obj),
+    )
+
+
+def import_model(model: str, search_paths: tuple[str, ...] = ()) -> Any:
+    """Import ``package.module:attr`` with ``search_paths`` first on ``sys.path``."""
+    module_name, _, attr = model.partition(":")
+    for path in reversed(search_paths):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    importlib.invalidate_caches()
+    _forget_shadowed(module_name, search_paths)
+    module = importlib.import_module(module_name)
+    obj: Any = module
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    _LOADED[module_name] = _file_hash(getattr(module, "__file__", None))
+    return obj
+
+
+def source_hash(obj: Any) -> str | None:
+    """Return the SHA-256 of the source file defining ``obj`` (None if it has none)."""
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    return _file_hash(getattr(module, "__file__", None))
+
+
+def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]]:
+    """Return ``(model object, evaluate(params))``, set up once per process and cached."""
+    key = spec.cache_key()
+    if key not in _CACHE:
+        obj = import_model(spec.model, spec.search_paths)
+        if isinstance(obj, type):
+            targets = {p.name: p.target for p in spec.parameters}
+            instance = obj(targets=targets, **spec.model_options)
+            _CACHE[key] = (instance, instance.evaluate)
+        else:
+            _CACHE[key] = (obj, lambda params: obj(**params))
+        logger.info("set up model %s in process %d", spec.model, _pid())
+    return _CACHE[key]
+
+
+def model_info(spec: ModelSpec) -> dict[str, Any]:
+    """Set up the model (in a worker) and return its ``data_hash`` (None if it has none)."""
+    obj, _ = get_evaluator(spec)
+    data_hash = getattr(obj, "data_hash", None)
+    if callable(data_hash):
+        data_hash = data_hash()
+    return {"data_hash": None if data_hash is None else str(data_hash)}
+
+
+def evaluate_batch(spec: ModelSpec, sample_ids: np.ndarray, rows: np.ndarray) -> list[SampleResult]:
+    """Evaluate samples (in a worker); every sample gets a status, exceptions never escape.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    sample_ids : ndarray of int
+    rows : ndarray, shape (n, n_parameters)
+        Stored inputs, converted to model values (choices) here.
+    """
+    _, evaluate = get_evaluator(spec)
+    results = []
+    for sample_id, row in zip(sample_ids, rows, strict=True):
+        params = {p.name: _model_value(p, x) for p, x in zip(spec.parameters, row, strict=True)}
+        results.append(_evaluate_one(spec, evaluate, int(sample_id), params))
+    return results
+
+
+def _evaluate_one(
+    spec: ModelSpec, evaluate: Callable[[dict[str, Any]], Any], sample_id: int, params: dict
+) -> SampleResult:
+    start = time.perf_counter()
+    try:
+        with time_limit(spec.timeout):
+            raw = evaluate(params)
+        outputs = normalise_outputs(raw, spec)
+    except SampleTimeout:
+        elapsed = time.perf_counter() - start
+        message = f"exceeded the time limit of {spec.timeout} s"
+        return SampleResult(sample_id, TIMEOUT, elapsed, message, None)
+    except (Exception, SystemExit) as exc:
+        elapsed = time.perf_counter() - start
+        message = f"{type(exc).__name__}: {exc}"
+        return SampleResult(sample_id, ERROR, elapsed, message, None)
+    return SampleResult(sample_id, OK, time.perf_counter() - start, "", outputs)
+
+
+def normalise_outputs(raw: Any, spec: ModelSpec) -> dict[str, Output]:
+    """Check a model's return value and convert each requested output to an :class:`Output`."""
+    if not isinstance(raw, Mapping):
+        raise TypeError(
+            f"the model returned {type(raw).__name__}; expected a mapping of output name to value"
+        )
+    outputs = {}
+    for name in spec.outputs:
+        if name not in raw:
+            raise ValueError(
+                f"the model returned no output {name!r} (it returned: {', '.join(map(str, raw))})"
+            )
+        outputs[name] = _as_output(name, raw[name], spec.output_dims.get(name))
+    return outputs
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`SampleTimeout` in the block after ``seconds`` (SIGALRM, main thread only).
+
+    A model stuck in C code that never returns to Python is interrupted only when it does; set the
+    solver's own time limit as well.
+    """
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        if seconds is not None:
+            logger.warning("per-sample time limit ignored outside the main thread")
+        yield
+        return
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise SampleTimeout()
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _as_output(name: str, value: Any, declared: tuple[str, ...] | None) -> Output:
+    if hasattr(value, "dims") and hasattr(value, "coords"):  # an xarray.DataArray
+        dims = tuple(str(d) for d in value.dims)
+        coords = {d: np.asarray(value[d].values) for d in dims if d in value.coords}
+        units = value.attrs.get("units")
+        return Output(dims, np.asarray(value.values, dtype=float), coords, units)
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"output {name!r} is not a number or array of numbers: {value!r}") from None
+    if declared is not None and len(declared) == array.ndim:
+        dims = tuple(declared)
+    elif declared is not None:
+        raise ValueError(f"output {name!r} has {array.ndim} dims; the study declares {declared}")
+    else:
+        dims = tuple(f"{name}_dim_{i}" for i in range(array.ndim))
+    return Output(dims, array, {}, None)
+
+
+def _model_value(param: Parameter, x: float) -> Any:
+    model_value = getattr(param.distribution, "model_value", None)
+    return model_value(x) if model_value is not None else float(x)
+
+
+def _forget_shadowed(module_name: str, search_paths: tuple[str, ...]) -> None:
+    """Drop a cached user module when another file (or a changed file) should be imported."""
+    top = module_name.split(".")[0]
+    cached = sys.modules.get(top)
+    if cached is None or not search_paths:
+        return
+    found = importlib.machinery.PathFinder.find_spec(top, list(search_paths))
+    if found is None or found.origin is None:
+        return
+    cached_file = getattr(cached, "__file__", None)
+    same_file = (
+        cached_file is not None and Path(cached_file).resolve() == Path(found.origin).resolve()
+    )
+    module = sys.modules.get(module_name)
+    changed = module is not None and _LOADED.get(module_name, "unknown") != _file_hash(
+        getattr(module, "__file__", None)
+    )
+    if not same_file or (module_name in _LOADED and changed):
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[name]
+
+
+def _file_hash(path: str | None) -> str | None:
+    if path is None or not Path(path).is_file():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

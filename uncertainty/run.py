@@ -1,0 +1,346 @@
+"""Run a study: evaluate every sample in parallel batches and keep every result in the store.
+
+Batches (= store chunks along ``sample``) go to a loky process pool (joblib's default backend);
+each finished batch is written at once. Running the same study into the same folder resumes:
+only pending batches are evaluated. A worker that dies aborts every batch in flight; those
+batches are re-sent one at a time and split in halves until the sample that kills workers is
+isolated and marked ``crashed``. Ctrl-C stops cleanly: completed batches stay in the store and
+the next run resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from joblib.externals.loky import get_reusable_executor
+from tqdm.auto import tqdm
+
+from uncertainty import store
+from uncertainty.errors import ModelError, RunInterrupted
+from uncertainty.manifest import build_manifest, resumed_manifest
+from uncertainty.protocol import (
+    CRASHED,
+    ERROR,
+    OK,
+    PENDING,
+    ModelSpec,
+    SampleResult,
+    evaluate_batch,
+    model_info,
+    model_spec,
+)
+from uncertainty.sampling import Design, sample_design
+from uncertainty.space import Study, load_study
+
+logger = logging.getLogger(__name__)
+
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How to run: workers, batch size, start over, allow a code change, show progress."""
+
+    n_jobs: int = 1
+    batch_size: int | None = None
+    fresh: bool = False
+    allow_code_change: bool = False
+    progress: bool = False
+
+
+@dataclass
+class RunSummary:
+    """What a run did: samples in the design, evaluated now, counts by status, failure records."""
+
+    out: Path
+    n_samples: int
+    n_evaluated: int
+    counts: dict[str, int]
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    """The store's state at start: chunk length, stored inputs, pending batches."""
+
+    chunk: int
+    inputs: np.ndarray
+    status: np.ndarray
+    batches: list[tuple[int, int]]
+    schemas: dict[str, store.OutputSchema]
+
+
+def run_study(
+    study_or_path: Study | str | Path,
+    out: str | Path | None = None,
+    *,
+    n_jobs: int = 1,
+    batch_size: int | None = None,
+    fresh: bool = False,
+    allow_code_change: bool = False,
+) -> Path:
+    """Evaluate a study and return its output folder (holding ``store.zarr``).
+
+    Parameters
+    ----------
+    study_or_path : Study, str or Path
+        A study, or the path of a study file.
+    out : str or Path, optional
+        Output folder; default ``results/<study name>`` under the working directory.
+    n_jobs : int
+        Worker processes (-1: one per CPU).
+    batch_size : int, optional
+        Samples per batch and store chunk (a resumed store keeps its own).
+    fresh : bool
+        Delete an existing store in ``out`` and start over (default: resume it).
+    allow_code_change : bool
+        Resume although the code's version changed (recorded in the manifest).
+    """
+    study = study_or_path if isinstance(study_or_path, Study) else load_study(study_or_path)
+    settings = RunSettings(n_jobs, batch_size, fresh, allow_code_change)
+    return run_ensemble(study, default_out(study, out), settings).out
+
+
+def default_out(study: Study, out: str | Path | None) -> Path:
+    """Return ``out``, or ``results/<study name>`` under the working directory."""
+    return Path(out) if out is not None else Path.cwd() / "results" / study.name
+
+
+def run_ensemble(
+    study: Study, out: Path, settings: RunSettings, notify: Notify | None = None
+) -> RunSummary:
+    """Run (or resume) a study into ``out``; ``notify`` receives user-facing notes."""
+    notify = notify or logger.info
+    spec = model_spec(study)
+    design = sample_design(study)
+    n_jobs = _n_workers(settings.n_jobs)
+    info = _model_info(spec, n_jobs)
+    manifest = build_manifest(
+        study, design, data_hash=info["data_hash"], model_source_hash=spec.source_hash
+    )
+    plan = _prepare(out, study, design, manifest, settings, n_jobs, notify)
+    n_evaluated = _evaluate_pending(out, spec, plan, settings, n_jobs)
+    return _finish(out, plan, n_evaluated)
+
+
+def _prepare(
+    out: Path,
+    study: Study,
+    design: Design,
+    manifest: dict[str, Any],
+    settings: RunSettings,
+    n_jobs: int,
+    notify: Notify,
+) -> _Plan:
+    """Create, start over or resume the store; return what is left to do."""
+    if settings.fresh and store.remove_store(out):
+        notify(f"--fresh: removed the existing store in {out}; starting over")
+    if store.store_exists(out):
+        old = store.read_manifest(out)
+        updated = resumed_manifest(
+            old, manifest, allow_code_change=settings.allow_code_change, store=out / store.STORE
+        )
+        store.write_manifest(out, updated)
+        chunk = store.chunk_size(out)
+        wanted = settings.batch_size or study.batch_size
+        if wanted is not None and wanted != chunk:
+            notify(f"resuming with the store's batch size {chunk} (not {wanted})")
+    else:
+        chunk = settings.batch_size or study.batch_size or auto_batch_size(design.n_samples, n_jobs)
+        store.create_store(out, study, design, manifest, chunk)
+    inputs, status = store.read_arrays(out)
+    done = int(np.sum(status != PENDING))
+    if done:
+        notify(f"resuming {out}: {done} of {len(status)} samples already done")
+    batches = [
+        (start, min(start + chunk, len(status)))
+        for start in range(0, len(status), chunk)
+        if np.any(status[start : start + chunk] == PENDING)
+    ]
+    return _Plan(chunk, inputs, status, batches, store.read_schemas(out, study.outputs))
+
+
+def auto_batch_size(n_samples: int, n_jobs: int) -> int:
+    """Return a batch size giving each worker about 8 batches, between 1 and 200 samples."""
+    return int(min(200, max(1, math.ceil(n_samples / (8 * n_jobs)))))
+
+
+def _evaluate_pending(
+    out: Path, spec: ModelSpec, plan: _Plan, settings: RunSettings, n_jobs: int
+) -> int:
+    """Evaluate the pending batches, writing each as it completes; return samples evaluated."""
+    n_total = len(plan.status)
+    failed = int(np.sum((plan.status != PENDING) & (plan.status != OK)))
+    bar = tqdm(
+        total=n_total,
+        initial=n_total - sum(b - a for a, b in plan.batches),
+        unit="sample",
+        disable=not settings.progress,
+        dynamic_ncols=True,
+    )
+    evaluated = 0
+    try:
+        for start, results in _batches(spec, plan, n_jobs):
+            _write(out, start, results, plan)
+            evaluated += len(results)
+            failed += sum(r.status != OK for r in results)
+            bar.update(len(results))
+            bar.set_postfix(failed=failed, refresh=False)
+    except KeyboardInterrupt:
+        _shutdown(n_jobs)
+        done = int(np.sum(store.read_arrays(out)[1] != PENDING))
+        raise RunInterrupted(str(out), done, n_total) from None
+    finally:
+        bar.close()
+    return evaluated
+
+
+def _batches(spec: ModelSpec, plan: _Plan, n_jobs: int) -> Iterator[tuple[int, list[SampleResult]]]:
+    """Yield ``(start, results)`` per batch as they finish; isolate batches hit by a dead worker."""
+    queue = list(reversed(plan.batches))
+    in_flight: dict[Future, int] = {}
+    suspects: list[int] = []
+    while queue or in_flight:
+        while queue and len(in_flight) < 2 * n_jobs and not suspects:
+            start, stop = queue.pop()
+            ids = np.arange(start, stop)
+            future = _executor(n_jobs).submit(evaluate_batch, spec, ids, plan.inputs[start:stop])
+            in_flight[future] = start
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            start = in_flight.pop(future)
+            try:
+                yield start, future.result()
+            except BrokenProcessPool:
+                suspects.append(start)
+            except Exception as exc:  # the batch itself failed (e.g. model set-up in a worker)
+                stop = min(start + plan.chunk, len(plan.status))
+                yield start, _failed(range(start, stop), ERROR, f"{type(exc).__name__}: {exc}")
+        if suspects and not in_flight:
+            for start in sorted(suspects):
+                stop = min(start + plan.chunk, len(plan.status))
+                logger.warning("a worker died; isolating samples %d-%d", start, stop - 1)
+                yield start, _isolate(spec, np.arange(start, stop), plan.inputs[start:stop], n_jobs)
+            suspects.clear()
+
+
+def _isolate(spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, n_jobs: int) -> list[SampleResult]:
+    """Evaluate ``ids`` alone; on a worker death split in halves until the culprit is found."""
+    try:
+        return _executor(n_jobs).submit(evaluate_batch, spec, ids, rows).result()
+    except BrokenProcessPool as exc:
+        if len(ids) == 1:
+            codes = re.search(r"exit codes of the workers are (\{[^}]*\})", str(exc))
+            detail = f" (exit codes {codes.group(1)})" if codes else ""
+            message = f"the worker process died while evaluating this sample{detail}"
+            return _failed(ids, CRASHED, message)
+        half = len(ids) // 2
+        first = _isolate(spec, ids[:half], rows[:half], n_jobs)
+        return first + _isolate(spec, ids[half:], rows[half:], n_jobs)
+
+
+def _write(out: Path, start: int, results: list[SampleResult], plan: _Plan) -> None:
+    """Turn a batch's results into arrays (checking output shapes) and write them."""
+    results = sorted(results, key=lambda r: r.sample_id)
+    new = _new_schemas(results, plan.schemas)
+    if new:
+        store.add_outputs(out, len(plan.status), plan.chunk, new)
+        plan.schemas.update(new)
+    n = len(results)
+    status = np.array([r.status for r in results], dtype=np.int8)
+    elapsed = np.array([r.elapsed for r in results], dtype=float)
+    arrays = {k: np.full((n, *s.shape), np.nan) for k, s in plan.schemas.items()}
+    messages = {r.sample_id: r.message for r in results}
+    for i, result in enumerate(results):
+        if result.status != OK or result.outputs is None:
+            continue
+        problems = [
+            f"output {k!r}: {why}"
+            for k, s in plan.schemas.items()
+            if (why := s.mismatch(result.outputs[k])) is not None
+        ]
+        if problems:
+            status[i] = ERROR
+            messages[result.sample_id] = "; ".join(problems)
+            continue
+        for k in plan.schemas:
+            arrays[k][i] = result.outputs[k].values
+    failures = [
+        {"sample_id": r.sample_id, "status": int(s), "message": messages[r.sample_id]}
+        for r, s in zip(results, status, strict=True)
+        if s != OK
+    ]
+    store.write_batch(out, start, status, elapsed, arrays, failures)
+
+
+def _new_schemas(
+    results: list[SampleResult], known: dict[str, store.OutputSchema]
+) -> dict[str, store.OutputSchema]:
+    """Schemas of outputs not yet in the store, taken from the batch's first good sample."""
+    first = next((r for r in results if r.status == OK and r.outputs is not None), None)
+    if first is None or first.outputs is None:
+        return {}
+    return {
+        name: store.OutputSchema(o.dims, o.values.shape, dict(o.coords), o.units)
+        for name, o in first.outputs.items()
+        if name not in known
+    }
+
+
+def _finish(out: Path, plan: _Plan, n_evaluated: int) -> RunSummary:
+    """Add outputs no sample produced (all NaN), tidy the failure log, return the summary."""
+    manifest = store.read_manifest(out)
+    missing = {
+        name: store.OutputSchema((), ())
+        for name in manifest["study"]["outputs"]
+        if name not in plan.schemas
+    }
+    if missing:
+        store.add_outputs(out, len(plan.status), plan.chunk, missing)
+    failures = store.finalize_failures(out)
+    _, status = store.read_arrays(out)
+    return RunSummary(out, len(status), n_evaluated, store.status_counts(status), failures)
+
+
+def _model_info(spec: ModelSpec, n_jobs: int) -> dict[str, Any]:
+    """Set the model up in a worker (validating it early) and return its data hash."""
+    try:
+        return _executor(n_jobs).submit(model_info, spec).result()
+    except BrokenProcessPool:
+        raise ModelError(f"setting up model {spec.model!r} killed the worker process") from None
+    except Exception as exc:
+        raise ModelError(
+            f"setting up model {spec.model!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _failed(ids: Any, status: int, message: str) -> list[SampleResult]:
+    return [SampleResult(int(i), status, float("nan"), message, None) for i in ids]
+
+
+def _n_workers(n_jobs: int) -> int:
+    import os
+
+    return max(1, (os.cpu_count() or 1) + 1 + n_jobs) if n_jobs < 0 else max(1, n_jobs)
+
+
+def _executor(n_jobs: int) -> Any:
+    """Return loky's reusable process pool (a new one after a worker died)."""
+    return get_reusable_executor(max_workers=n_jobs, timeout=60)
+
+
+def _shutdown(n_jobs: int) -> None:
+    """Stop the workers at once (after Ctrl-C)."""
+    try:
+        _executor(n_jobs).shutdown(wait=False, kill_workers=True)
+    except Exception:  # pragma: no cover - best effort while interrupted
+        logger.debug("could not shut the pool down", exc_info=True)

@@ -1,0 +1,266 @@
+"""The results store: ``<out>/store.zarr`` (xarray on Zarr), ``manifest.json``, ``failures.jsonl``.
+
+Layout: ``docs/store.md``. The store is created up front with the inputs of every sample, status
+0 (pending) and NaN elapsed times; output variables are added (all NaN) when the first evaluated
+sample shows their dimensions. Chunks along ``sample`` are the run's batches, and a batch is
+written as a whole - outputs and times first, failures appended to ``failures.jsonl``, status
+last - so a run killed mid-write leaves that batch pending and never touches a completed one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+
+from uncertainty.errors import StoreError
+from uncertainty.protocol import STATUS_MEANINGS, Output
+from uncertainty.sampling import Design
+from uncertainty.space import Study
+
+logger = logging.getLogger(__name__)
+
+STORE, MANIFEST, FAILURES = "store.zarr", "manifest.json", "failures.jsonl"
+
+
+@dataclass
+class OutputSchema:
+    """Dimensions, shape, coordinates and units of one output variable."""
+
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    coords: dict[str, np.ndarray] = field(default_factory=dict)
+    units: str | None = None
+
+    def mismatch(self, out: Output) -> str | None:
+        """Return why ``out`` does not fit this schema, None if it does."""
+        if out.dims != self.dims or out.values.shape != self.shape:
+            return f"dims {out.dims} shape {out.values.shape}, expected {self.dims} {self.shape}"
+        for dim, values in out.coords.items():
+            known = self.coords.get(dim)
+            if known is not None and not np.array_equal(np.asarray(known), values):
+                return f"coordinate {dim!r} differs from the store's"
+        return None
+
+
+def create_store(
+    out: Path, study: Study, design: Design, manifest: dict[str, Any], chunk: int
+) -> None:
+    """Create the store with inputs, pending status and NaN elapsed; write the manifest."""
+    n = design.n_samples
+    params = np.array(study.names, dtype=object)
+    ds = xr.Dataset(
+        {
+            "inputs": (("sample", "parameter"), design.values.astype(np.float64)),
+            "status": ("sample", np.zeros(n, dtype=np.int8), _status_attrs()),
+            "elapsed": ("sample", np.full(n, np.nan), {"units": "s"}),
+        },
+        coords={"sample": design.sample_id.astype(np.int64), "parameter": params},
+        attrs=_store_attrs(study, design, manifest),
+    )
+    encoding = {
+        "inputs": {"chunks": (chunk, len(params))},
+        "status": {"chunks": (chunk,)},
+        "elapsed": {"chunks": (chunk,)},
+        "sample": {"chunks": (n,)},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    with _quiet_zarr():
+        ds.to_zarr(out / STORE, mode="w", encoding=encoding, consolidated=True)
+    write_manifest(out, manifest)
+    (out / FAILURES).write_text("", encoding="utf-8")
+    logger.info("created %s: %d samples in chunks of %d", out / STORE, n, chunk)
+
+
+def remove_store(out: Path) -> bool:
+    """Delete the store, manifest and failure log in ``out``; return whether a store existed."""
+    existed = (out / STORE).exists()
+    shutil.rmtree(out / STORE, ignore_errors=True)
+    for name in (MANIFEST, FAILURES):
+        (out / name).unlink(missing_ok=True)
+    return existed
+
+
+def store_exists(out: Path) -> bool:
+    """Whether ``out`` holds a store."""
+    return (out / STORE / "zarr.json").is_file()
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """Return the manifest stored in the store's attributes."""
+    try:
+        group = zarr.open_group(out / STORE, mode="r")
+        return json.loads(group.attrs["manifest"])
+    except Exception as exc:
+        raise StoreError(f"{out / STORE}: not a readable netua store ({exc})") from None
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest to the store's attributes and to ``manifest.json``."""
+    text = json.dumps(manifest, indent=2, default=str)
+    with _quiet_zarr():
+        group = zarr.open_group(out / STORE, mode="r+")
+        group.attrs["manifest"] = json.dumps(manifest, default=str)
+        zarr.consolidate_metadata(out / STORE)
+    tmp = out / (MANIFEST + ".tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, out / MANIFEST)
+
+
+def chunk_size(out: Path) -> int:
+    """Return the store's chunk length along ``sample`` (the batch size)."""
+    return int(zarr.open_array(out / STORE / "status", mode="r").chunks[0])
+
+
+def read_arrays(out: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Return the stored ``inputs`` and ``status`` arrays."""
+    group = zarr.open_group(out / STORE, mode="r")
+    return np.asarray(group["inputs"][:]), np.asarray(group["status"][:])
+
+
+def read_schemas(out: Path, outputs: tuple[str, ...]) -> dict[str, OutputSchema]:
+    """Return the schemas of the output variables already in the store."""
+    with xr.open_zarr(out / STORE) as ds:
+        schemas = {}
+        for name in outputs:
+            if name in ds:
+                var = ds[name]
+                dims = tuple(str(d) for d in var.dims[1:])
+                coords = {d: np.asarray(ds[d].values) for d in dims if d in ds.coords}
+                shape = tuple(var.shape[1:])
+                schemas[name] = OutputSchema(dims, shape, coords, var.attrs.get("units"))
+        return schemas
+
+
+def add_outputs(out: Path, n_samples: int, chunk: int, schemas: dict[str, OutputSchema]) -> None:
+    """Add output variables (all NaN) with their coordinates, chunked like the batches."""
+    with xr.open_zarr(out / STORE) as existing:
+        known = set(existing.variables)
+        group_attrs = dict(existing.attrs)  # appending replaces the group's attributes: keep them
+    variables, coords, encoding = {}, {}, {}
+    for name, schema in schemas.items():
+        attrs = {} if schema.units is None else {"units": schema.units}
+        data = np.full((n_samples, *schema.shape), np.nan)
+        variables[name] = (("sample", *schema.dims), data, attrs)
+        encoding[name] = {"chunks": (chunk, *schema.shape)}
+        for dim, values in schema.coords.items():
+            if dim not in known:
+                coords[dim] = (dim, _coord_values(values))
+    with _quiet_zarr():
+        xr.Dataset(variables, coords=coords, attrs=group_attrs).to_zarr(
+            out / STORE, mode="a", encoding=encoding, consolidated=True
+        )
+    logger.info("added outputs %s", ", ".join(schemas))
+
+
+def write_batch(
+    out: Path,
+    start: int,
+    status: np.ndarray,
+    elapsed: np.ndarray,
+    outputs: dict[str, np.ndarray],
+    failures: list[dict[str, Any]],
+) -> None:
+    """Write one whole batch at ``start``: outputs and times, failure lines, then status."""
+    stop = start + len(status)
+    with _deferred_sigint():
+        group = zarr.open_group(out / STORE, mode="r+")
+        for name, values in outputs.items():
+            group[name][start:stop] = values
+        group["elapsed"][start:stop] = elapsed
+        if failures:
+            with open(out / FAILURES, "a", encoding="utf-8") as fh:
+                fh.writelines(json.dumps(f) + "\n" for f in failures)
+                fh.flush()
+                os.fsync(fh.fileno())
+        group["status"][start:stop] = status
+
+
+def finalize_failures(out: Path) -> list[dict[str, Any]]:
+    """Rewrite ``failures.jsonl`` sorted by sample, one line per failed sample; return the lines."""
+    _, status = read_arrays(out)
+    latest: dict[int, dict[str, Any]] = {}
+    path = out / FAILURES
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                latest[int(record["sample_id"])] = record
+    kept = [latest[i] for i in sorted(latest) if status[i] == latest[i]["status"]]
+    tmp = out / (FAILURES + ".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    os.replace(tmp, path)
+    return kept
+
+
+def status_counts(status: np.ndarray) -> dict[str, int]:
+    """Return the number of samples per status meaning."""
+    return {name: int(np.sum(status == code)) for code, name in enumerate(STATUS_MEANINGS)}
+
+
+def _store_attrs(study: Study, design: Design, manifest: dict[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "study": study.name,
+        "sampler": study.sampler,
+        "n_base": study.n,
+        "second_order": int(study.second_order),
+        "seed": study.seed,
+        "n_parameters": len(study.parameters),
+        "problem": json.dumps(design.problem),
+        "parameters": json.dumps([p.spec() for p in study.parameters], default=str),
+        "manifest": json.dumps(manifest, default=str),
+    }
+    if study.sampler == "morris":
+        attrs["num_levels"] = study.num_levels
+        attrs["trajectories"] = study.n
+    return attrs
+
+
+def _status_attrs() -> dict[str, Any]:
+    return {
+        "flag_values": list(range(len(STATUS_MEANINGS))),
+        "flag_meanings": " ".join(STATUS_MEANINGS),
+        "long_name": "evaluation status",
+    }
+
+
+def _coord_values(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    return values.astype(object) if values.dtype.kind in "US" else values
+
+
+@contextmanager
+def _quiet_zarr() -> Iterator[None]:
+    """Silence zarr's notes on consolidated metadata (not in the v3 spec; xarray reads it)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+        yield
+
+
+@contextmanager
+def _deferred_sigint() -> Iterator[None]:
+    """Hold Ctrl-C until the block is done, so a batch is never half-written by an interrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(signal.SIGINT, None)
