@@ -170,26 +170,39 @@ class ParametricLP:
     def _push(self, inputs: Inputs, settings: Settings) -> dict:
         """Push the objective, moved right-hand sides and coefficients of one sample to HiGHS."""
         values = resolve_settings(inputs, settings)
+        self.apply_vectors(self.vectors(inputs, settings, values))
+        return values
+
+    def vectors(self, inputs: Inputs, settings: Settings, values: dict) -> dict:
+        """The sample's full cost vector, moved row bounds and growth coefficients (numpy)."""
         coef = eq.objective_coefficients(inputs, values, self.ctx.arrays["lifetime"])
         c = np.zeros(self.n_cols)
         for name, arr in coef.items():
             labels = self.ctx.var[name].labels
             keep, cols = self._cols[name]
-            flat = arr.broadcast_like(labels).transpose(*labels.dims).values.ravel()
-            c[cols] = np.nan_to_num(flat[keep])
-        self.highs.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), c)
+            c[cols] = np.nan_to_num(_flat(arr, labels)[keep])
+        rows = []
         for name, (lower, upper) in self._row_bounds(inputs, settings, values).items():
-            keep, rows = self._rows[name]
+            keep, idx = self._rows[name]
             labels = self.model.constraints[name].labels
-            lo = _flat(lower, labels)[keep]
-            up = _flat(upper, labels)[keep]
-            self.highs.changeRowsBounds(len(rows), rows.astype(np.int32), lo, up)
+            rows.append((idx.astype(np.int32), _flat(lower, labels)[keep],
+                         _flat(upper, labels)[keep]))
+        growth = None
         if self._growth is not None:
-            rows, keep, row_idx, cols = self._growth
-            g = -_flat(inputs.tech_param["max_growth"].fillna(0), rows)[keep]
-            for r, col, value in zip(row_idx, cols, g, strict=True):
-                self.highs.changeCoeff(int(r), int(col), float(value))
-        return values
+            labels, keep, row_idx, cols = self._growth
+            g = -_flat(inputs.tech_param["max_growth"].fillna(0), labels)[keep]
+            growth = (row_idx, cols, g)
+        return {"c": c, "rows": rows, "growth": growth}
+
+    def apply_vectors(self, vectors: dict) -> None:
+        """Send precomputed vectors to HiGHS (the only HiGHS calls of an update)."""
+        h = self.highs
+        h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), vectors["c"])
+        for idx, lo, up in vectors["rows"]:
+            h.changeRowsBounds(len(idx), idx, lo, up)
+        if vectors["growth"] is not None:
+            for r, col, value in zip(*vectors["growth"], strict=True):
+                h.changeCoeff(int(r), int(col), float(value))
 
     def _row_bounds(self, inputs, settings, values) -> dict:
         """(lower, upper) right-hand sides of the families present, as DataArrays or floats."""
