@@ -25,8 +25,9 @@ import xarray as xr
 
 from model import equations as eq
 from model.build import Settings, build_model, resolve_settings, sink_series
+from model.fastvectors import CompiledVectors
 from model.load import Inputs
-from model.outputs import extract_outputs, prepare_extraction, update_extraction
+from model.outputs import extract_outputs, prepare_extraction
 from model.parameters import apply_parameters, parse_targets
 from model.solve import HIGHS_OPTIONS, SolveError
 
@@ -142,6 +143,7 @@ class ParametricLP:
         }
         self._growth_coefficients()
         self.prep = prepare_extraction(self.ctx)
+        self.compiled = CompiledVectors(self)
         self.build_seconds = time.perf_counter() - start
         self._push(inputs, self.settings)
         self.highs.run()
@@ -185,8 +187,9 @@ class ParametricLP:
         for name, (lower, upper) in self._row_bounds(inputs, settings, values).items():
             keep, idx = self._rows[name]
             labels = self.model.constraints[name].labels
-            rows.append((idx.astype(np.int32), _flat(lower, labels)[keep],
-                         _flat(upper, labels)[keep]))
+            rows.append(
+                (idx.astype(np.int32), _flat(lower, labels)[keep], _flat(upper, labels)[keep])
+            )
         growth = None
         if self._growth is not None:
             labels, keep, row_idx, cols = self._growth
@@ -234,10 +237,23 @@ class ParametricLP:
         diagnostics : dict
             ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0).
         """
-        inputs, settings = apply_parameters(self.inputs, self.settings, params, self.targets)
-        values = self._push(inputs, settings)
-        h = self.highs
+        sample = self.compiled.sample(params)
+        vectors = self.compiled.vectors(sample)
+        self.apply_vectors(vectors)
         start = time.perf_counter()
+        iterations, warm = self._warm_solve()
+        seconds = time.perf_counter() - start
+        out = self._extract(sample, vectors["df"])
+        return out, {
+            "solve_seconds": seconds,
+            "iterations": iterations,
+            "warm": float(warm),
+            "rebuilt": 0.0,
+        }
+
+    def _warm_solve(self) -> tuple[int, bool]:
+        """Solve from the reference basis; on failure or too many iterations, cold with presolve."""
+        h = self.highs
         h.setBasis(self.ref_basis)
         h.setOptionValue("simplex_iteration_limit", self.warm_limit)
         h.run()
@@ -252,39 +268,39 @@ class ParametricLP:
             h.run()
             iterations += int(h.getInfo().simplex_iteration_count)
             self._check_optimal("cold fallback")
-        seconds = time.perf_counter() - start
-        out = self._extract(inputs, settings, values)
-        return out, {
-            "solve_seconds": seconds,
-            "iterations": iterations,
-            "warm": float(warm),
-            "rebuilt": 0.0,
-        }
+        return iterations, warm
 
-    def _extract(self, inputs, settings, values) -> xr.Dataset:
+    def _extract(self, sample: dict, df: np.ndarray) -> xr.Dataset:
         sol = self.highs.getSolution()
         x = np.asarray(sol.col_value)
         solution = {}
-        for name, var in self.ctx.var.items():
+        for name in ("act", "cap", "supply", "backstop"):
+            labels = self.ctx.var[name].labels
             keep, cols = self._cols[name]
-            flat = np.full(var.labels.size, np.nan)
+            flat = np.full(labels.size, np.nan)
             flat[keep] = x[cols]
-            solution[name] = xr.DataArray(
-                flat.reshape(var.labels.shape), var.labels.coords, var.labels.dims
-            )
+            solution[name] = flat.reshape(labels.shape)
         duals = {}
         if "neutrality" in self._rows:
             keep, rows = self._rows["neutrality"]
-            labels = self.model.constraints["neutrality"].labels
-            flat = np.full(labels.size, np.nan)
+            flat = np.full(len(self.inputs.years), np.nan)
             flat[keep] = np.asarray(sol.row_dual)[rows]
-            dual = xr.DataArray(flat.reshape(labels.shape), labels.coords, labels.dims)
-            duals["neutrality"] = dual.where(dual.year >= values["neutrality_year"])
-        df, _ = eq.discount_factors(inputs.years, values["discount_rate"])
-        prep = update_extraction(self.prep, inputs, settings, sink_series(inputs, settings), df)
-        prep["tolerance"] = values["peak_tolerance"]
+            duals["neutrality"] = np.where(self.inputs.years >= sample["ny"], flat, np.nan)
+        prep = self._sample_prep(sample, df)
         objective = float(self.highs.getInfo().objective_function_value)
-        return extract_outputs(self.ctx, solution, duals, objective, prep)
+        return extract_outputs(prep, solution, duals, objective)
+
+    def _sample_prep(self, sample: dict, df: np.ndarray) -> dict:
+        demand = sample["demand"]
+        prep = {
+            **self.prep,
+            "sink": sample["sink"],
+            "df": df,
+            "final_demand_total": (demand * self.prep["energy"][:, None]).sum(axis=0),
+        }
+        if self.prep["elec"] is not None:
+            prep["final_demand_elec"] = demand[self.prep["elec_index"]]
+        return prep
 
 
 def _flat(value, labels: xr.DataArray) -> np.ndarray:

@@ -8,7 +8,7 @@ import xarray as xr
 
 from model.build import Settings, build_model
 from model.load import EXAMPLE_DATA, load_inputs
-from model.outputs import extract_outputs
+from model.outputs import extract_outputs, prepare_extraction, solution_arrays
 from model.solve import solve_model
 
 
@@ -16,11 +16,12 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
     """Build and solve the LP for loaded inputs; return the outputs Dataset."""
     m, ctx = build_model(inputs, settings)
     seconds = solve_model(m, **solver_options)
-    solution = {name: var.solution for name, var in ctx.var.items()}
     duals = {}
     if "neutrality" in m.constraints:
-        duals["neutrality"] = m.constraints["neutrality"].dual
-    out = extract_outputs(ctx, solution, duals, float(m.objective.value))
+        dual = m.constraints["neutrality"].dual.reindex(year=inputs.years)
+        duals["neutrality"] = dual.values.astype(float)
+    prep = prepare_extraction(ctx)
+    out = extract_outputs(prep, solution_arrays(ctx), duals, float(m.objective.value))
     out.attrs.update(
         solve_seconds=seconds,
         data_hash=inputs.data_hash,
