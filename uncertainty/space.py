@@ -29,7 +29,7 @@ STUDY_KEYS = {
     "timeout", "batch_size", "num_levels",
 }  # fmt: skip
 PARAMETER_KEYS = {"distribution", "description", "unit", "group", "target"}
-TOP_KEYS = {"study", "parameters", "model_options", "output_dims"}
+TOP_KEYS = {"study", "parameters", "model_options", "output_dims", "analysis"}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,40 @@
+"""``netua bench``: the fast-path benchmark."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``bench`` sub-command."""
+    p = sub.add_parser("bench", help="benchmark the LP fast path against rebuild and bare HiGHS")
+    p.add_argument("--data", default="china", choices=["china", "example"])
+    p.add_argument("--samples", type=int, default=40, help="samples for (b) and (c)")
+    p.add_argument("--naive", type=int, default=5, help="samples for (a), the slow rebuild")
+    p.add_argument(
+        "--engine-samples",
+        type=int,
+        default=64,
+        help="samples of the 1- vs 2-worker engine run (0: skip)",
+    )
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path, default=Path("results/benchmarks/fastpath.json"))
+    p.set_defaults(func=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark, print its table and save its JSON."""
+    from benchmarks.fastpath import format_result, run_benchmark
+
+    result = run_benchmark(
+        args.data,
+        n_samples=args.samples,
+        n_naive=args.naive,
+        n_engine=args.engine_samples,
+        seed=args.seed,
+        out=args.out,
+    )
+    print(format_result(result))
+    print(f"saved {args.out}")
+    return 0

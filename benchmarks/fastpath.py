@@ -1,0 +1,253 @@
+"""Benchmark of the LP fast path, side by side in one run, with ratios.
+
+(a) naive: apply the parameters, rebuild the linopy model and solve it (cold) for every sample;
+(b) fast: :class:`model.fastpath.ParametricLP` (update in place, warm start, extraction);
+(c) floor: the bare HiGHS calls of the same updates (vectors precomputed) and the warm re-solve.
+
+It also reports warm vs cold iterations, the throughput of 2 engine workers against 1 (a real
+``netua run`` of the ChinaLP study through the engine, including each worker's one build), peak
+memory of a worker, and store bytes per sample. Results are printed and saved as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model.build import Settings, resolve_settings
+from model.fastpath import ParametricLP, solve_reference
+from model.load import CHINA_DATA, EXAMPLE_DATA, load_inputs
+from model.parameters import apply_parameters
+
+#: parameter -> (target, lower, upper); sampled uniformly
+PARAMETERS = {
+    "china": {
+        "sink": ("natural_sink", 0.5, 3.0),
+        "solar": ("capex_scale:solar", 0.5, 1.2),
+        "wind": ("capex_scale:wind", 0.55, 1.2),
+        "coal_price": ("fuel_price_scale:coal", 0.7, 1.5),
+        "gas_price": ("fuel_price_scale:gas", 0.7, 1.5),
+        "growth": ("growth", 0.0, 2.0),
+        "discount": ("discount_rate", 0.03, 0.10),
+        "build": ("build_rate_scale", 0.6, 1.6),
+    },
+    "example": {
+        "sink": ("natural_sink", 0.0, 0.2),
+        "solar": ("capex_scale:solar", 0.5, 1.5),
+        "wind": ("capex_scale:wind", 0.5, 1.5),
+        "coal_price": ("fuel_price_scale:coal", 0.7, 1.5),
+        "discount": ("discount_rate", 0.03, 0.10),
+        "build": ("build_rate_scale", 0.5, 2.0),
+    },
+}
+DATA = {"china": CHINA_DATA, "example": EXAMPLE_DATA}
+
+
+def draw_samples(data: str, n: int, seed: int) -> list[dict]:
+    """``n`` uniform samples of the benchmark parameters."""
+    rng = np.random.default_rng(seed)
+    spec = PARAMETERS[data]
+    return [{k: float(rng.uniform(lo, hi)) for k, (_, lo, hi) in spec.items()} for _ in range(n)]
+
+
+def targets_of(data: str) -> dict:
+    """Parameter -> target of the benchmark parameters."""
+    return {k: t for k, (t, _, _) in PARAMETERS[data].items()}
+
+
+def time_naive(inputs, targets, samples) -> list[float]:
+    """Seconds per sample of (a): apply, rebuild, cold solve, extract."""
+    times = []
+    for params in samples:
+        start = time.perf_counter()
+        solve_reference(inputs, Settings(), targets, params)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def time_fast(lp: ParametricLP, samples) -> tuple[list[float], list[dict]]:
+    """Seconds per sample of (b) and the diagnostics of each sample."""
+    times, diags = [], []
+    for params in samples:
+        start = time.perf_counter()
+        _, diag = lp.solve_sample(params)
+        times.append(time.perf_counter() - start)
+        diags.append(diag)
+    return times, diags
+
+
+def time_floor(lp: ParametricLP, samples) -> tuple[list[float], list[float], list[int]]:
+    """(c): precomputed vectors pushed and re-solved warm; also cold seconds and iterations."""
+    vectors = []
+    for params in samples:
+        inputs, settings = apply_parameters(lp.inputs, lp.settings, params, lp.targets)
+        vectors.append(lp.vectors(inputs, settings, resolve_settings(inputs, settings)))
+    warm, cold, cold_iters = [], [], []
+    h = lp.highs
+    for vec in vectors:
+        start = time.perf_counter()
+        lp.apply_vectors(vec)
+        h.setBasis(lp.ref_basis)
+        h.run()
+        warm.append(time.perf_counter() - start)
+        h.clearSolver()
+        start = time.perf_counter()
+        h.run()
+        cold.append(time.perf_counter() - start)
+        cold_iters.append(int(h.getInfo().simplex_iteration_count))
+    return warm, cold, cold_iters
+
+
+def _worker_memory(data: str, samples: list[dict]) -> float:
+    """Peak resident memory (MB) of a process that builds the LP and solves the samples."""
+    inputs = load_inputs(DATA[data])
+    lp = ParametricLP(inputs, Settings(), targets_of(data))
+    for params in samples:
+        lp.solve_sample(params)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def study_text(data: str, n: int, seed: int) -> str:
+    """A ChinaLP study file over the benchmark parameters (LHS design of ``n`` samples)."""
+    lines = [
+        "[study]",
+        'name = "bench_fastpath"',
+        'model = "model.ensemble:ChinaLP"',
+        'sampler = "lhs"',
+        f"n = {n}",
+        f"seed = {seed}",
+        'outputs = ["co2", "coal_share", "peak_year", "cost", "solve_seconds", "iterations",'
+        ' "warm"]',
+        "",
+        "[model_options]",
+        f'data = "{data}"',
+        "",
+    ]
+    for name, (target, lo, hi) in PARAMETERS[data].items():
+        lines += [
+            f"[parameters.{name}]",
+            'distribution = "uniform"',
+            f"lower = {lo}",
+            f"upper = {hi}",
+            f'target = "{target}"',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def engine_throughput(data: str, n: int, seed: int) -> dict:
+    """Samples per second of the engine with 1 and 2 workers, store bytes per sample."""
+    from uncertainty.run import run_study
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        study = Path(tmp) / "study.toml"
+        study.write_text(study_text(data, n, seed))
+        for n_jobs in (1, 2):
+            folder = Path(tmp) / f"run{n_jobs}"
+            start = time.perf_counter()
+            run_study(study, folder, n_jobs=n_jobs, fresh=True)
+            wall = time.perf_counter() - start
+            out[f"samples_per_second_{n_jobs}_workers"] = n / wall
+            size = sum(f.stat().st_size for f in (folder / "store.zarr").rglob("*") if f.is_file())
+            out["store_bytes_per_sample"] = size / n
+    out["speedup_2_vs_1_workers"] = (
+        out["samples_per_second_2_workers"] / out["samples_per_second_1_workers"]
+    )
+    return out
+
+
+def run_benchmark(
+    data: str = "china",
+    *,
+    n_samples: int = 40,
+    n_naive: int = 5,
+    n_engine: int = 64,
+    seed: int = 1,
+    out: Path | None = None,
+) -> dict:
+    """Run (a), (b), (c) on the same samples and the engine throughput; save and return JSON."""
+    from joblib import Parallel, delayed
+
+    inputs = load_inputs(DATA[data])
+    targets = targets_of(data)
+    samples = draw_samples(data, n_samples, seed)
+    start = time.perf_counter()
+    lp = ParametricLP(inputs, Settings(), targets)
+    build = time.perf_counter() - start
+    naive = time_naive(inputs, targets, samples[:n_naive])
+    fast, diags = time_fast(lp, samples)
+    floor, cold, cold_iters = time_floor(lp, samples)
+    memory = Parallel(n_jobs=1, backend="loky")(
+        delayed(_worker_memory)(data, samples[:5]) for _ in range(1)
+    )[0]
+    med = statistics.median
+    result = {
+        "data": data,
+        "n_samples": n_samples,
+        "n_naive": n_naive,
+        "seed": seed,
+        "lp_size": _size(lp),
+        "build_seconds": build,
+        "naive_median_s": med(naive),
+        "fast_median_s": med(fast),
+        "floor_median_s": med(floor),
+        "cold_median_s": med(cold),
+        "ratio_naive_over_fast": med(naive) / med(fast),
+        "ratio_fast_over_floor": med(fast) / med(floor),
+        "warm_iterations_median": med(d["iterations"] for d in diags),
+        "cold_iterations_median": med(cold_iters),
+        "warm_share": float(np.mean([d["warm"] for d in diags])),
+        "rebuilt_share": float(np.mean([d["rebuilt"] for d in diags])),
+        "worker_peak_memory_mb": memory,
+        "targets": {
+            "naive_over_fast": ">= 5",
+            "fast_over_floor": "<= 1.3",
+            "speedup_2_vs_1_workers": ">= 1.8",
+        },
+        "cpu_count": os.cpu_count(),
+    }
+    if n_engine:
+        result.update(engine_throughput(data, n_engine, seed))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _size(lp: ParametricLP) -> dict:
+    A = lp.model.matrices.A
+    return {"variables": int(A.shape[1]), "constraints": int(A.shape[0]), "nonzeros": int(A.nnz)}
+
+
+def format_result(r: dict) -> str:
+    """A plain-text table of a benchmark result."""
+    lines = [
+        f"LP ({r['data']}): {r['lp_size']['variables']} variables, "
+        f"{r['lp_size']['constraints']} constraints, {r['lp_size']['nonzeros']} non-zeros; "
+        f"built once in {r['build_seconds']:.2f} s",
+        f"(a) naive rebuild + cold solve  median {r['naive_median_s'] * 1000:9.1f} ms/sample",
+        f"(b) fast path                   median {r['fast_median_s'] * 1000:9.1f} ms/sample",
+        f"(c) floor: bare warm HiGHS      median {r['floor_median_s'] * 1000:9.1f} ms/sample",
+        f"    cold HiGHS (no rebuild)     median {r['cold_median_s'] * 1000:9.1f} ms/sample",
+        f"a/b = {r['ratio_naive_over_fast']:.1f} (target >= 5);  "
+        f"b/c = {r['ratio_fast_over_floor']:.2f} (target <= 1.3)",
+        f"iterations: warm median {r['warm_iterations_median']:.0f}, "
+        f"cold median {r['cold_iterations_median']:.0f}; warm share {r['warm_share']:.2f}, "
+        f"rebuilt share {r['rebuilt_share']:.2f}",
+        f"worker peak memory {r['worker_peak_memory_mb']:.0f} MB",
+    ]
+    if "speedup_2_vs_1_workers" in r:
+        lines.append(
+            f"engine: {r['samples_per_second_1_workers']:.2f} samples/s with 1 worker, "
+            f"{r['samples_per_second_2_workers']:.2f} with 2: x{r['speedup_2_vs_1_workers']:.2f}"
+            f" (target >= 1.8); store {r['store_bytes_per_sample']:.0f} bytes/sample"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Every figure function writes a non-empty PNG and PDF from a small store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from uncertainty import figures as fg
+from uncertainty.analysis import analyze
+from uncertainty.cli import main
+from uncertainty.figures_style import label, save
+from uncertainty.sensitivity_tables import AnalysisSettings
+from uncertainty.testing import build_store, ishigami, write_store
+
+YEARS = np.arange(2020, 2041)
+PI = (-np.pi, np.pi)
+
+
+def _model(x):
+    u = (x + np.pi) / (2 * np.pi)
+    t = YEARS - 2020
+    co2 = 11 + 0.3 * t * (1 - u[:, [0]]) - 0.02 * t**2 * u[:, [1]]
+    coal = 0.57 - 0.01 * (1 + u[:, [1]]) * t
+    return {
+        "y": ishigami(x),
+        "co2": co2,
+        "coal_share": coal,
+        "peak_year": 2020 + np.round(20 * u[:, 0]),
+    }
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    ds = build_store(
+        _model,
+        {"x1": PI, "x2": PI, "x3": PI},
+        "sobol",
+        32,
+        1,
+        years=YEARS,
+        units={"y": "1", "co2": "Gt CO2/yr", "coal_share": "1", "peak_year": "year"},
+        failures={6: 2},
+    )
+    return write_store(ds, tmp_path_factory.mktemp("fig") / "run")
+
+
+@pytest.fixture(scope="module")
+def tables(run_dir):
+    return analyze(run_dir, AnalysisSettings(policy="drop-blocks", n_resamples=50))
+
+
+def _check(fig, tmp_path, name):
+    png, pdf = save(fig, tmp_path, name)
+    assert png.stat().st_size > 5_000 and pdf.stat().st_size > 1_000
+    assert png.read_bytes()[:4] == b"\x89PNG" and pdf.read_bytes()[:4] == b"%PDF"
+
+
+def _co2(run_dir):
+    return xr.open_zarr(run_dir / "store.zarr")["co2"].load().dropna("sample")
+
+
+def test_fan_chart_with_scenarios(run_dir, tmp_path):
+    scenarios = pd.DataFrame({"policy": np.linspace(11, 8, YEARS.size)}, index=YEARS)
+    fig = fg.fan_chart(_co2(run_dir), milestones=[2030, 2040], scenarios=scenarios)
+    assert "Gt CO2/yr" in fig.axes[0].get_ylabel()
+    _check(fig, tmp_path, "fan")
+
+
+def test_event_time_figure_with_censoring(tmp_path):
+    values = np.r_[np.arange(2024, 2036, dtype=float), [np.inf] * 3, [np.nan]]
+    _check(fg.event_time_figure(values, name="peak_year", horizon=(2020, 2060)), tmp_path, "event")
+
+
+def test_milestone_figure(run_dir, tmp_path):
+    da = xr.open_zarr(run_dir / "store.zarr")["coal_share"].load().dropna("sample")
+    _check(fg.milestone_figure(da, [2020, 2030, 2040], threshold=0.44), tmp_path, "milestones")
+
+
+def test_sobol_figures(tables, tmp_path):
+    _check(fg.sobol_bars(tables["sobol"], "y"), tmp_path, "sobol")
+    _check(fg.sobol_time_figure(tables["sobol_time"], "co2"), tmp_path, "sobol_time")
+    _check(fg.convergence_figure(tables["convergence"], "y"), tmp_path, "convergence")
+
+
+def test_failure_and_scatter_figures(tmp_path):
+    status = ["ok"] * 95 + ["error"] * 3 + ["crashed"] * 2
+    _check(fg.failure_figure(status), tmp_path, "failures")
+    rng = np.random.default_rng(0)
+    x, c = rng.random(200), rng.random(200)
+    fig = fg.scatter_figure(
+        x, x + c, c, names=("sink", "peak_year", "discount"), units=("Gt/yr", "year", "1")
+    )
+    _check(fig, tmp_path, "scatter")
+
+
+def test_netua_figures_writes_every_figure(run_dir):
+    assert main(["analyze", str(run_dir), "--policy", "drop-blocks", "--resamples", "50"]) == 0
+    assert main(["figures", str(run_dir)]) == 0
+    names = {p.stem for p in (run_dir / "figures").glob("*.png")}
+    pdfs = {p.stem for p in (run_dir / "figures").glob("*.pdf")}
+    assert names == pdfs
+    expected = {
+        "failures",
+        "fan_co2",
+        "milestones_coal_share",
+        "event_peak_year",
+        "sobol_y",
+        "sobol_time_co2",
+        "convergence_y",
+        "scatter_y",
+    }
+    assert expected <= names
+
+
+def test_axis_labels_carry_units():
+    assert label("co2_net", "Gt CO2") == "co2 net (Gt CO2)"
+    assert label("coal_share", "1") == "coal share (-)"
