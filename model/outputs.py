@@ -94,7 +94,8 @@ def extract_outputs(prep: dict, solution: dict, duals: dict, objective: float) -
     co2 = by_tech.sum(axis=0)
     removals = (prep["removal"] * act).sum(axis=0) / 1000
     pe = (prep["on_supply"] @ supply + np.einsum("fty,ty->fy", prep["on_act"], act)) / PJ_PER_GTCE
-    share = pe / pe.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = pe / pe.sum(axis=0)
     fuel = {f: i for i, f in enumerate(prep["fuels"])}
     Y, S = ("year",), ("sector", "year")
     v = {
