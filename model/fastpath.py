@@ -29,7 +29,7 @@ from model.fastvectors import CompiledVectors
 from model.load import Inputs
 from model.outputs import extract_outputs, prepare_extraction
 from model.parameters import apply_parameters, parse_targets
-from model.solve import HIGHS_OPTIONS, SolveError
+from model.solve import HIGHS_OPTIONS, SolveError, quiet_stdout
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ def _inverse(labels: np.ndarray, size: int) -> np.ndarray:
 def highs_from_matrices(model, options: dict) -> highspy.Highs:
     """A Highs object holding the LP of a linopy model (columns and rows in linopy's order)."""
     M = model.matrices
-    h = highspy.Highs()
-    h.silent() if hasattr(h, "silent") else None
+    with quiet_stdout():
+        h = highspy.Highs()
     for key, value in options.items():
         h.setOptionValue(key, value)
     h.addVars(len(M.vlabels), M.lb, M.ub)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
+from contextlib import contextmanager
 
 import linopy
 
@@ -23,6 +26,26 @@ class SolveError(RuntimeError):
     """The LP did not solve to optimality (infeasible, unbounded, numerical trouble)."""
 
 
+@contextmanager
+def quiet_stdout():
+    """Silence C-level stdout (HiGHS prints its banner when a ``Highs`` object is created)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 (embedded interpreters): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def solve_model(m: linopy.Model, **options) -> float:
     """Solve ``m`` with HiGHS (one thread); return the solve time in seconds.
 
@@ -33,7 +56,8 @@ def solve_model(m: linopy.Model, **options) -> float:
     """
     opts = {**HIGHS_OPTIONS, **options}
     start = time.perf_counter()
-    status, condition = m.solve(solver_name="highs", io_api="direct", **opts)
+    with quiet_stdout():
+        status, condition = m.solve(solver_name="highs", io_api="direct", **opts)
     seconds = time.perf_counter() - start
     if status != "ok":
         raise SolveError(f"HiGHS did not find an optimum: status {status}, {condition}")
