@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from model.errors import InputError
+from model.load import series_over_years
 from model.units import UnitRegistry
 
 GW_YEAR_PJ = 8760.0 * 3.6e-3
@@ -152,19 +153,8 @@ def add_commodity_balance(ctx) -> None:
     price_cap = inp.commodity_param["max_supply"]
     if bool(price_cap.notnull().any()):
         m.add_constraints(
-            ctx.var["supply"] <= price_cap.fillna(0), name="max_supply", mask=price_cap.notnull()
+            term(ctx, "supply") <= price_cap.fillna(0), name="max_supply", mask=price_cap.notnull()
         )
-
-
-def _series(frame, years) -> tuple[np.ndarray, np.ndarray | None]:
-    """Values of potential rows over years; blank year = all years."""
-    out = np.full(len(years), np.nan)
-    for row in frame.itertuples():
-        if row.year == "":
-            out[:] = np.where(np.isnan(out), row.base, out)
-        else:
-            out[years == int(row.year)] = row.base
-    return out
 
 
 def add_potentials(ctx) -> None:
@@ -183,7 +173,7 @@ def add_potentials(ctx) -> None:
         "max_supply": "supply",
     }
     for (name, param), rows in inp.potentials.groupby(["name", "parameter"]):
-        limit = xr.DataArray(_series(rows, years), {"year": years}, ("year",))
+        limit = xr.DataArray(series_over_years(rows, years), {"year": years}, ("year",))
         var = ctx.var[var_of[param]]
         if param == "max_supply":
             lhs = var.sel(commodity=name)

@@ -149,7 +149,7 @@ def expected_dims(table, row, tables, params, units: UnitRegistry) -> dict[str, 
         return tech_dims(row["tech"])[1]
     if table == "demand":
         return units.unit_dims(comms.at[row["commodity"], "unit"])
-    spec = params[(params.table == table) & (params.parameter == row["parameter"])].iloc[0]
+    spec = params[(params.table == table) & (params.parameter == parameter_of(row))].iloc[0]
     expr = spec.dimension
     subs = {}
     if (
@@ -164,6 +164,14 @@ def expected_dims(table, row, tables, params, units: UnitRegistry) -> dict[str, 
     if table == "potentials" and row["name"] not in techs.index and row["name"] not in comms.index:
         return None  # a group: its members' units are checked when the constraint is built
     return _resolve(expr, subs, units)
+
+
+def parameter_of(row) -> str | None:
+    """The parameter a value row sets: ``parameter`` (or ``quantity`` in history.csv)."""
+    for key in ("parameter", "quantity"):
+        if key in row:
+            return row[key]
+    return None
 
 
 def _combine(a: dict, b: dict, sign: int) -> dict:
@@ -201,7 +209,12 @@ VALUE_TABLES = (
 
 
 def check_values(tables, params, units: UnitRegistry, problems: Problems) -> None:
-    """Check each value row's unit dimension and range; add a ``base`` column in base units."""
+    """Check each value row's unit dimension and range; add a ``base`` column in base units.
+
+    A row whose value could not be converted although no problem was reported for it is itself
+    reported, so that no NaN slips silently into the model.
+    """
+    unconverted = []
     for table in VALUE_TABLES:
         frame = tables.get(table)
         if frame is None or "value" not in frame or "unit" not in frame:
@@ -209,7 +222,17 @@ def check_values(tables, params, units: UnitRegistry, problems: Problems) -> Non
         base = np.full(len(frame), np.nan)
         for i, (idx, row) in enumerate(frame.iterrows()):
             base[i] = _check_value_row(table, row, idx + 2, tables, params, units, problems)
+            if np.isnan(base[i]):
+                unconverted.append((table, idx + 2))
         frame["base"] = base
+    if not problems:  # otherwise the unconverted rows are those with reported problems
+        for table, line in unconverted:
+            problems.add(
+                f"{table}.csv",
+                line,
+                "unit",
+                "this row's value could not be converted to base units; check its unit and keys",
+            )
 
 
 def _check_value_row(table, row, line, tables, params, units, problems) -> float:
@@ -233,8 +256,8 @@ def _check_value_row(table, row, line, tables, params, units, problems) -> float
             f"expected {format_dims(want)}; use a unit of that dimension",
         )
         return np.nan
-    if "parameter" in row:
-        spec = params[(params.table == table) & (params.parameter == row["parameter"])]
+    if parameter_of(row) is not None:
+        spec = params[(params.table == table) & (params.parameter == parameter_of(row))]
         if len(spec):
             s = spec.iloc[0]
             base_value = value * unit.factor
@@ -243,7 +266,7 @@ def _check_value_row(table, row, line, tables, params, units, problems) -> float
                     file,
                     line,
                     "value",
-                    f"{row['parameter']} = {value} is below "
+                    f"{parameter_of(row)} = {value} is below "
                     f"its lower bound {s.lower}; {s.description}",
                 )
             if s.upper != "" and base_value > float(s.upper):
@@ -251,12 +274,33 @@ def _check_value_row(table, row, line, tables, params, units, problems) -> float
                     file,
                     line,
                     "value",
-                    f"{row['parameter']} = {value} is above "
+                    f"{parameter_of(row)} = {value} is above "
                     f"its upper bound {s.upper}; {s.description}",
                 )
     elif value < 0 and table in ("stock", "demand", "flows", "activity"):
         problems.add(file, line, "value", f"negative {table} value {value}; must be >= 0")
     return value * unit.factor
+
+
+def check_year_mixing(tables, problems: Problems) -> None:
+    """Flag keys given both for all years (blank year) and for dated years: ambiguous."""
+    for table in ("commodity_parameters", "tech_parameters", "flows", "potentials", "settings"):
+        frame = tables.get(table)
+        if frame is None or "year" not in frame:
+            continue
+        keys = [k for k in TABLE_KEYS[table] if k != "year" and k in frame]
+        for key, rows in frame.groupby(keys):
+            blank = rows.year == ""
+            if blank.any() and not blank.all():
+                line = int(rows.index[blank][0]) + 2
+                problems.add(
+                    f"{table}.csv",
+                    line,
+                    "year",
+                    f"{dict(zip(keys, key, strict=True))} "
+                    "has a blank-year row and dated rows; the blank row would be ignored: "
+                    "give years on every row or remove the dated ones",
+                )
 
 
 def check_distinct_techs(tables, problems: Problems) -> None:
@@ -396,6 +440,7 @@ def load_inputs(path: str | Path = EXAMPLE_DATA) -> Inputs:
         check_table(table, frame, schema, refs, units, sources, problems)
     check_values(tables, params, units, problems)
     if not problems:
+        check_year_mixing(tables, problems)
         check_distinct_techs(tables, problems)
     if problems:
         raise InputError(_report(path, problems))

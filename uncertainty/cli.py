@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every available sub-command registered."""
     parser = argparse.ArgumentParser(
         prog="netua",
-        description="Uncertainty and sensitivity analysis of China's CO2 peak and neutrality pathway.",
+        description="Uncertainty and sensitivity analysis of China's CO2 peak and neutrality.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
