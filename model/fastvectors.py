@@ -14,7 +14,7 @@ import numpy as np
 
 from model.build import resolve_settings, sink_series
 from model.equations import GW_YEAR_PJ
-from model.parameters import members
+from model.parameters import members, observed_until
 
 INF = float("inf")
 
@@ -55,6 +55,7 @@ class CompiledVectors:
             for s in inp.demand.scenario.values
         }
         self.values, self.scenario = values, st.scenario
+        self.observed = observed_until(inp, st)
         self.sink = np.asarray(sink_series(inp, st).values, float)
         self.k_adequacy = (1 + values["reserve_margin"]) / (GW_YEAR_PJ * values["load_factor"])
         self.elec = self.comms.index("electricity") if "electricity" in self.comms else None
@@ -84,7 +85,7 @@ class CompiledVectors:
         n_t, n_c = len(self.techs), len(self.comms)
         s = {
             "capex": np.ones(n_t),
-            "build": np.ones(n_t),
+            "build": np.ones((n_t, len(self.years))),
             "price": np.ones(n_c),
             "rate": self.values["discount_rate"],
             "ny": self.values["neutrality_year"],
@@ -101,7 +102,10 @@ class CompiledVectors:
         kind, arg = target.kind, target.arg
         if kind in ("capex_scale", "build_rate_scale"):
             idx = [self.index["tech"][t] for t in members(self.lp.inputs, arg)]
-            s["capex" if kind == "capex_scale" else "build"][idx] *= v
+            if kind == "capex_scale":
+                s["capex"][idx] *= v
+            else:  # build limits move only after the observed years
+                s["build"][np.ix_(idx, self.years > self.observed)] *= v
         elif kind == "fuel_price_scale":
             s["price"][self.index["commodity"][arg]] *= v
         elif kind == "growth":
@@ -144,8 +148,8 @@ class CompiledVectors:
                 None,
             ),
             "neutrality": (None, active),
-            "max_build": (None, b["max_build"] * s["build"][:, None]),
-            "max_growth": (None, b["seed"] * s["build"][:, None]),
+            "max_build": (None, b["max_build"] * s["build"]),
+            "max_growth": (None, b["seed"] * s["build"]),
             "co2_storage_limit": (None, np.full(len(self.years), s["storage"])),
         }
         for name, (rows, where) in self.rows.items():
@@ -159,4 +163,4 @@ class CompiledVectors:
         if self.growth_rows is None:
             return None
         rows, cols, where = self.growth_rows
-        return rows, cols, -(self.base["growth"] * s["build"][:, None])[where]
+        return rows, cols, -(self.base["growth"] * s["build"])[where]

@@ -14,7 +14,8 @@ Targets (``kind`` or ``kind:argument``):
                        interpolated linearly between the scenarios)
 ``discount_rate``      social discount rate (fraction)
 ``build_rate_scale``   multiply max_build, max_build_seed and max_growth of all technologies
-                       (``build_rate_scale:G`` for a group or technology only)
+                       (``build_rate_scale:G`` for a group or technology only) in the years
+                       after the observed history
 ``co2_storage_limit``  maximum CO2 injection into storage, GtCO2/yr
 ``neutrality_year``    first year with net CO2 <= 0 (rounded to a year)
 =====================  ==========================================================================
@@ -116,13 +117,25 @@ def growth_demand(demand: xr.DataArray, growth: float) -> xr.DataArray:
     return mix.expand_dims(scenario=[f"growth={g:.6g}"])
 
 
-def _scale(dataset: xr.Dataset, names, techs, factor, key="tech") -> xr.Dataset:
+def _scale(dataset: xr.Dataset, names, techs, factor, key="tech", after=None) -> xr.Dataset:
+    """Multiply ``names`` of ``techs`` by ``factor`` (only in years after ``after`` if given)."""
     out = dataset.copy()
     for name in names:
         arr = out[name].copy()
-        arr.loc[{key: techs}] = arr.sel({key: techs}) * factor
+        scaled = arr.sel({key: techs}) * factor
+        if after is not None:
+            scaled = scaled.where(scaled.year > after, arr.sel({key: techs}))
+        arr.loc[{key: techs}] = scaled
         out[name] = arr
     return out
+
+
+def observed_until(inputs: Inputs, settings: Settings) -> int:
+    """Last year held to observations: ``history_end`` with history on, else the base year."""
+    base = int(inputs.years[0])
+    if not settings.history:
+        return base
+    return int(inputs.settings.get("history_end", base))
 
 
 def apply_parameters(
