@@ -149,13 +149,10 @@ def apply_parameters(
         kind, arg = target.kind, target.arg
         if kind == "capex_scale":
             tech_param = _scale(tech_param, ["capex"], members(inputs, arg), value)
-        elif kind == "build_rate_scale":
-            tech_param = _scale(
-                tech_param,
-                ["max_build", "max_build_seed", "max_growth"],
-                members(inputs, arg),
-                value,
-            )
+        elif kind == "build_rate_scale":  # not in observed years: history fixes what was built
+            after = observed_until(inputs, settings)
+            names = ["max_build", "max_build_seed", "max_growth"]
+            tech_param = _scale(tech_param, names, members(inputs, arg), value, after=after)
         elif kind == "fuel_price_scale":
             com_param = _scale(com_param, ["price"], [arg], value, key="commodity")
         elif kind == "growth":

@@ -48,20 +48,36 @@ def values(solved):
 def test_china_dataset_loads():
     inputs = load_inputs(CHINA_DATA)
     assert 60 <= len(inputs.techs) <= 120
-    required = {"power", "heat", "supply", "steel", "cement", "nonferrous", "chemicals",
-                "other_industry", "buildings", "transport", "storage", "removal"}
+    required = {
+        "power",
+        "heat",
+        "supply",
+        "steel",
+        "cement",
+        "nonferrous",
+        "chemicals",
+        "other_industry",
+        "buildings",
+        "transport",
+        "storage",
+        "removal",
+    }
     assert required <= set(inputs.techs.sector)
     assert set(inputs.demand.scenario.values) == {"low", "medium", "high"}
     assert inputs.years[0] == 2020 and inputs.years[-1] == 2060
 
 
-@pytest.mark.parametrize("row", list(TARGETS.itertuples(index=False)),
-                         ids=[f"{r.statistic}-{r.year}" for r in TARGETS.itertuples()])
+@pytest.mark.parametrize(
+    "row",
+    list(TARGETS.itertuples(index=False)),
+    ids=[f"{r.statistic}-{r.year}" for r in TARGETS.itertuples()],
+)
 def test_calibration_target(values, row):
     model = values[(row.statistic, int(row.year))]
     assert row.lower - 1e-9 <= model <= row.upper + 1e-9, (
         f"{row.statistic} {row.year}: model {model:.4g} outside [{row.lower}, {row.upper}] "
-        f"({row.source})")
+        f"({row.source})"
+    )
 
 
 def test_solves_without_history(solved):

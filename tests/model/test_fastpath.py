@@ -22,10 +22,16 @@ TARGETS = {
 
 
 def draw(rng):
-    return {"sink": rng.uniform(0.0, 0.2), "solar": rng.uniform(0.5, 1.5),
-            "wind": rng.uniform(0.5, 1.5), "coal": rng.uniform(0.7, 1.5),
-            "dr": rng.uniform(0.03, 0.1), "build": rng.uniform(0.5, 2.0),
-            "ny": float(rng.integers(2035, 2041)), "storage": rng.uniform(0.0, 0.1)}
+    return {
+        "sink": rng.uniform(0.0, 0.2),
+        "solar": rng.uniform(0.5, 1.5),
+        "wind": rng.uniform(0.5, 1.5),
+        "coal": rng.uniform(0.7, 1.5),
+        "dr": rng.uniform(0.03, 0.1),
+        "build": rng.uniform(0.5, 2.0),
+        "ny": float(rng.integers(2035, 2041)),
+        "storage": rng.uniform(0.0, 0.1),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +59,9 @@ def test_fast_path_equals_rebuild(inputs, samples, fast_results):
         assert float(np.abs(out.co2 - ref.co2).max()) < 1e-3  # GtCO2: within 1 Mt
         assert int(out.peak_year) == int(ref.peak_year)
         np.testing.assert_array_equal(np.isnan(out.co2_price), np.isnan(ref.co2_price))
-        np.testing.assert_allclose(out.co2_price.fillna(0), ref.co2_price.fillna(0),
-                                   rtol=1e-6, atol=1e-3)
+        np.testing.assert_allclose(
+            out.co2_price.fillna(0), ref.co2_price.fillna(0), rtol=1e-6, atol=1e-3
+        )
 
 
 def test_order_does_not_matter(inputs, samples, fast_results):
