@@ -28,7 +28,7 @@ STUDY_KEYS = {
     "name", "description", "model", "sampler", "n", "second_order", "seed", "outputs",
     "timeout", "batch_size", "num_levels",
 }  # fmt: skip
-PARAMETER_KEYS = {"distribution", "description", "unit", "group", "target"}
+PARAMETER_KEYS = {"distribution", "description", "unit", "group", "target", "source", "note"}
 TOP_KEYS = {"study", "parameters", "model_options", "output_dims", "analysis"}
 
 
