@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "model.cli",  # solve, example
     "uncertainty.cli_run",  # run, status
     "uncertainty.cli_analysis",  # analyze, figures
+    "uncertainty.cli_study",  # study
     "benchmarks.cli",  # bench
 )
 
