@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from uncertainty.analysis_spec import load_analysis_spec
+from uncertainty.analysis_spec import load_analysis_spec, restrict_outputs
 from uncertainty.designs import (
     AnalysisError,
     Design,
@@ -92,6 +92,7 @@ def analyze_store(
     ds = ds.sortby("sample")
     design = design_of(ds)
     spec = load_analysis_spec(ds)
+    ds = restrict_outputs(ds, spec)
     outputs = analysable_outputs(ds)
     tables = {"failures": failures(ds, design, settings.policy, messages)}
     if design.sampler == "sobol":

@@ -32,7 +32,7 @@ from uncertainty.designs import AnalysisError, output_names
 from uncertainty.events import OPERATORS
 from uncertainty.probability import DEFAULT_QUANTILES
 
-ANALYSIS_KEYS = {"quantiles", "milestones", "probabilities", "events", "groups"}
+ANALYSIS_KEYS = {"quantiles", "milestones", "probabilities", "events", "groups", "outputs"}
 #: manifest keys that may hold the study-file text, first match wins
 STUDY_TEXT_KEYS = ("study_text", "study_file_text", "study_toml", "text", "study")
 
@@ -80,6 +80,7 @@ class AnalysisSpec:
     probabilities: tuple[ProbabilitySpec, ...] = ()
     events: tuple[EventSpec, ...] = ()
     groups: tuple[GroupSpec, ...] = field(default_factory=tuple)
+    outputs: tuple[str, ...] = ()
 
 
 def study_text(ds: xr.Dataset) -> str:
@@ -112,6 +113,7 @@ def load_analysis_spec(ds: xr.Dataset) -> AnalysisSpec:
         probabilities=tuple(_probability(p, problems) for p in table.get("probabilities", [])),
         events=tuple(_event(e, problems) for e in table.get("events", [])),
         groups=tuple(_group(g, problems) for g in table.get("groups", [])),
+        outputs=tuple(str(o) for o in table.get("outputs", [])),
     )
     if not table.get("probabilities"):
         spec = replace(spec, probabilities=default_probabilities(ds))
@@ -176,10 +178,27 @@ def check_spec(spec: AnalysisSpec, ds: xr.Dataset) -> list[str]:
     for item in [*spec.probabilities, *spec.events]:
         if item.op not in OPERATORS:
             problems.append(f"{item}: operator {item.op!r} not one of {list(OPERATORS)}")
-    for g in spec.groups:
-        if g.parameter not in params:
-            problems.append(f"group: unknown parameter {g.parameter!r}; known: {params}")
+    return problems + _name_problems(spec, outputs, params)
+
+
+def _name_problems(spec: AnalysisSpec, outputs: list[str], params: list[str]) -> list[str]:
+    """Unknown outputs of the ``outputs`` key and unknown group parameters."""
+    problems = [
+        f"outputs: unknown output {n!r}; known: {outputs}" for n in spec.outputs if n not in outputs
+    ]
+    problems += [
+        f"group: unknown parameter {g.parameter!r}; known: {params}"
+        for g in spec.groups
+        if g.parameter not in params
+    ]
     return problems
+
+
+def restrict_outputs(ds: xr.Dataset, spec: AnalysisSpec) -> xr.Dataset:
+    """The store without the outputs the ``outputs`` key leaves out (all kept when absent)."""
+    if not spec.outputs:
+        return ds
+    return ds.drop_vars([n for n in output_names(ds) if n not in spec.outputs])
 
 
 def default_probabilities(ds: xr.Dataset) -> tuple[ProbabilitySpec, ...]:

@@ -16,7 +16,7 @@ import xarray as xr
 
 from uncertainty import figures as fg
 from uncertainty.analysis import analysable_outputs, run_analysis
-from uncertainty.analysis_spec import AnalysisSpec, load_analysis_spec
+from uncertainty.analysis_spec import AnalysisSpec, load_analysis_spec, restrict_outputs
 from uncertainty.designs import STATUS_NAMES, design_of, independent_rows, read_store, row_roles
 from uncertainty.figures_style import save
 from uncertainty.sensitivity_tables import AnalysisSettings
@@ -41,6 +41,7 @@ def make_figures(directory: str | Path, *, policy: str = "refuse") -> list[Path]
     ds = read_store(directory)
     tables = load_tables(directory, policy)
     spec = load_analysis_spec(ds)
+    ds = restrict_outputs(ds, spec)
     out = directory / "figures"
     design = design_of(ds)
     rows = independent_rows(design) & (np.asarray(ds["status"].values) == 1)

@@ -1,0 +1,48 @@
+"""The ``outputs`` key of ``[analysis]``: only the named outputs are analysed and drawn."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from uncertainty.analysis import run_analysis
+from uncertainty.designs import AnalysisError
+from uncertainty.testing import ishigami
+
+ISHIGAMI = {"x1": (-np.pi, np.pi), "x2": (-np.pi, np.pi), "x3": (-np.pi, np.pi)}
+
+STUDY = '[study]\nname = "t"\n[analysis]\noutputs = ["y"]\n'
+
+
+def with_diagnostic(x):
+    """Ishigami plus a diagnostic that is NaN for most samples (like an audit gap)."""
+    diag = np.where(np.arange(len(x)) % 7 == 0, 1.0, np.nan)
+    return {"y": ishigami(x), "diag": diag}
+
+
+def test_only_named_outputs_are_analysed(tmp_path):
+    from uncertainty.testing import make_store
+
+    out = make_store(
+        with_diagnostic, ISHIGAMI, "sobol", 64, 1, False, tmp_path / "run", study_text=STUDY
+    )
+    tables = run_analysis(out)  # the NaN diagnostic would make policy 'refuse' stop
+    assert set(tables["sobol"].output) == {"y"}
+    assert tables["failures"].empty
+    assert set(pd.read_csv(out / "summary.csv").output) == {"y"}
+
+
+def test_unknown_output_is_reported(tmp_path):
+    from uncertainty.testing import make_store
+
+    out = make_store(
+        with_diagnostic,
+        ISHIGAMI,
+        "sobol",
+        16,
+        1,
+        False,
+        tmp_path / "run",
+        study_text=STUDY.replace('["y"]', '["y", "z"]'),
+    )
+    with pytest.raises(AnalysisError, match="unknown output 'z'"):
+        run_analysis(out)
