@@ -165,6 +165,7 @@ def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linop
     eq.add_potentials(ctx)
     eq.add_power_adequacy(ctx)
     eq.add_flexibility(ctx)
+    eq.add_vre_share(ctx)
     eq.add_co2_storage(ctx)
     eq.add_co2_storage_limit(ctx)
     eq.add_neutrality(ctx)

@@ -253,6 +253,31 @@ def add_flexibility(ctx) -> None:
     ctx.model.add_constraints(flex - rhs >= 0, name="flexibility", mask=mask)
 
 
+def add_vre_share(ctx) -> None:
+    """Integration limit: wind+solar generation at most a rising share of all generation.
+
+    sum_{t in wind_solar} out[t,el,y] act[t,y] <= max_vre_share[y] x sum_t out[t,el,y] act[t,y]
+
+    for y after the base year, with ``max_vre_share`` a series of settings.csv (no row: no limit).
+    A proxy for what an annual model cannot see (curtailment, grid build-out, system inertia).
+    """
+    inp = ctx.inputs
+    if (
+        ctx.arrays["elec"] is None
+        or "wind_solar" not in inp.groups
+        or "max_vre_share" not in inp.series
+    ):
+        return
+    out = inp.flow_out.sel(commodity=ctx.arrays["elec"]) * ctx.var["act"]
+    gen = out.sum("tech")
+    vre = out.sel(tech=inp.groups["wind_solar"]).sum("tech")
+    years = inp.years
+    mask = xr.DataArray(years > years[0], {"year": years}, ("year",))
+    ctx.model.add_constraints(
+        vre - inp.series["max_vre_share"] * gen <= 0, name="vre_share", mask=mask
+    )
+
+
 def add_co2_storage(ctx) -> None:
     """Captured CO2 and removals must be injected into storage.
 
