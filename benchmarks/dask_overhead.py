@@ -44,8 +44,15 @@ def trivial_study(folder: Path, n: int) -> Study:
 def lp_study(n: int) -> Study:
     """Sobol study of base size ``n`` of the China LP on its example data."""
     params = [Parameter(name, dist, target=name) for name, dist in LP_TARGETS.items()]
-    return Study(name="lp", parameters=params, seed=1, outputs=("co2", "cost", "peak_year"),
-                 model="model.ensemble:ChinaLP", model_options={"data": "example"}, n=n)  # fmt: skip
+    return Study(
+        name="lp",
+        parameters=params,
+        seed=1,
+        outputs=("co2", "cost", "peak_year"),
+        model="model.ensemble:ChinaLP",
+        model_options={"data": "example"},
+        n=n,
+    )
 
 
 def timed(study: Study, out: Path, **kwargs) -> float:

@@ -30,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("study", type=Path, help="study file (TOML)")
     run.add_argument("--out", type=Path, help="output folder (default: results/<study name>)")
-    run.add_argument("--n-jobs", type=int, default=1, help="worker processes (-1: all CPUs)")
+    run.add_argument(
+        "--n-jobs",
+        type=int,
+        help="worker processes (default 1; -1: all CPUs; not with --scheduler)",
+    )
     run.add_argument("--batch-size", type=int, help="samples per batch and store chunk")
     run.add_argument("--fresh", action="store_true", help="delete an existing store, start over")
     run.add_argument(
@@ -39,6 +43,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="resume although the code version changed (recorded in the manifest)",
     )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument(
+        "--backend",
+        choices=("loky", "dask"),
+        help="where batches run: loky processes here (default) or a Dask cluster "
+        "(a local one of --n-jobs workers unless --scheduler is given); see docs/cluster.md",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS (tcp://host:8786, or a scheduler file .json); "
+        "implies --backend dask",
+    )
     run.set_defaults(func=cmd_run)
     status = subparsers.add_parser("status", help="progress, failures and manifest of a run")
     status.add_argument("out", type=Path, help="output folder of a run (holding store.zarr)")
@@ -47,21 +63,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a study; exit 0 when every sample has a status (failures included), 130 if stopped."""
+    from uncertainty.backends import ClusterError
     from uncertainty.run import RunSettings, default_out, run_ensemble
     from uncertainty.space import load_study
 
     study = load_study(args.study)
-    if args.batch_size is not None and args.batch_size < 1:
-        raise StudyError(f"--batch-size {args.batch_size}: must be at least 1")
-    if args.n_jobs == 0:
-        raise StudyError("--n-jobs 0: use a positive number of workers, or -1 for all CPUs")
+    _check_options(args)
+    if args.backend == "dask" or args.scheduler is not None:
+        _quiet_dask()
     out = default_out(study, args.out)
     settings = RunSettings(
-        n_jobs=args.n_jobs,
+        n_jobs=1 if args.n_jobs is None else args.n_jobs,
         batch_size=args.batch_size,
         fresh=args.fresh,
         allow_code_change=args.allow_code_change,
         progress=not args.no_progress,
+        backend=args.backend,
+        scheduler=args.scheduler,
     )
     try:
         summary = run_ensemble(study, out, settings, notify=_note)
@@ -72,11 +90,40 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"run the same command again to resume"
         )
         return 130
-    except (StoreError, ModelError) as exc:
+    except (StoreError, ModelError, ClusterError) as exc:
         _note(f"error: {exc}")
         return 1
     _print_summary(summary)
     return 0
+
+
+def _quiet_dask() -> None:
+    """Without -v, hide Dask's own log (netua reports dead workers and a lost cluster itself).
+
+    Importing ``distributed`` sets its loggers' levels, so it is imported first.
+    """
+    if logger.isEnabledFor(logging.INFO):
+        return
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return  # the backend says how to install it
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse option values and combinations that cannot work."""
+    if args.batch_size is not None and args.batch_size < 1:
+        raise StudyError(f"--batch-size {args.batch_size}: must be at least 1")
+    if args.n_jobs == 0:
+        raise StudyError("--n-jobs 0: use a positive number of workers, or -1 for all CPUs")
+    if args.scheduler is not None and args.backend == "loky":
+        raise StudyError("--scheduler runs on a Dask cluster: use it with --backend dask")
+    if args.scheduler is not None and args.n_jobs is not None:
+        raise StudyError(
+            "--n-jobs with --scheduler: the cluster's workers are what it has; "
+            "start more (dask worker ... --nworkers N) instead"
+        )
 
 
 def cmd_status(args: argparse.Namespace) -> int:

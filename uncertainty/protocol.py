@@ -10,10 +10,15 @@ Both return a mapping from output name to a number or an array (an ``xarray.Data
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
 function) goes in the manifest. Failures are data: every sample ends with a status, never with
 an exception here.
+
+Dask workers run tasks in a thread of the worker process, not its main thread: the per-process
+cache still holds one model per worker, a lock keeps two threads of one process from using it at
+once, and the time limit is raised in that thread by a timer instead of ``SIGALRM``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import importlib
 import importlib.machinery
@@ -43,6 +48,8 @@ STATUS_MEANINGS = ("pending", "ok", "error", "timeout", "crashed")
 _CACHE: dict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = {}
 #: source hash of each user module imported in this process
 _LOADED: dict[str, str | None] = {}
+#: one batch at a time per process: a cached model instance is not thread-safe
+_LOCK = threading.Lock()
 
 
 class SampleTimeout(BaseException):  # noqa: N818 - a BaseException so models cannot swallow it
@@ -158,7 +165,8 @@ def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]
 
 def model_info(spec: ModelSpec) -> dict[str, Any]:
     """Set up the model (in a worker) and return its ``data_hash`` (None if it has none)."""
-    obj, _ = get_evaluator(spec)
+    with _LOCK:
+        obj, _ = get_evaluator(spec)
     data_hash = getattr(obj, "data_hash", None)
     if callable(data_hash):
         data_hash = data_hash()
@@ -175,11 +183,12 @@ def evaluate_batch(spec: ModelSpec, sample_ids: np.ndarray, rows: np.ndarray) ->
     rows : ndarray, shape (n, n_parameters)
         Stored inputs, converted to model values (choices) here.
     """
-    _, evaluate = get_evaluator(spec)
-    results = []
-    for sample_id, row in zip(sample_ids, rows, strict=True):
-        params = {p.name: _model_value(p, x) for p, x in zip(spec.parameters, row, strict=True)}
-        results.append(_evaluate_one(spec, evaluate, int(sample_id), params))
+    with _LOCK:
+        _, evaluate = get_evaluator(spec)
+        results = []
+        for sample_id, row in zip(sample_ids, rows, strict=True):
+            params = {p.name: _model_value(p, x) for p, x in zip(spec.parameters, row, strict=True)}
+            results.append(_evaluate_one(spec, evaluate, int(sample_id), params))
     return results
 
 
@@ -220,16 +229,26 @@ def normalise_outputs(raw: Any, spec: ModelSpec) -> dict[str, Output]:
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`SampleTimeout` in the block after ``seconds`` (SIGALRM, main thread only).
+    """Raise :class:`SampleTimeout` in the block after ``seconds``.
 
-    A model stuck in C code that never returns to Python is interrupted only when it does; set the
-    solver's own time limit as well.
+    In a process's main thread (loky workers) ``SIGALRM`` interrupts the block; in any other
+    thread (a Dask worker runs tasks in a thread) a timer raises the exception in that thread.
+    Python code is interrupted at once; C code (a solver; ``time.sleep`` outside the main thread)
+    only when it returns to Python, so also set the solver's own time limit.
     """
-    if seconds is None or threading.current_thread() is not threading.main_thread():
-        if seconds is not None:
-            logger.warning("per-sample time limit ignored outside the main thread")
+    if seconds is None:
         yield
-        return
+    elif threading.current_thread() is threading.main_thread():
+        with _alarm(seconds):
+            yield
+    else:
+        with _thread_alarm(seconds):
+            yield
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Raise :class:`SampleTimeout` after ``seconds`` through ``SIGALRM`` (main thread only)."""
 
     def _raise(signum: int, frame: Any) -> None:
         raise SampleTimeout()
@@ -241,6 +260,51 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def _thread_alarm(seconds: float) -> Iterator[None]:
+    """Raise :class:`SampleTimeout` in this thread after ``seconds`` (an asynchronous exception).
+
+    A lock makes firing and disarming exclusive: once disarmed no exception can arrive later, and
+    one that fired but was not yet raised is cleared and raised here instead.
+    """
+    ident = threading.get_ident()
+    lock = threading.Lock()
+    state = {"armed": True, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if state["armed"]:
+                _async_raise(ident, SampleTimeout)
+                state["fired"] = True
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+
+    def disarm() -> bool:
+        timer.cancel()
+        with lock:
+            state["armed"] = False
+            if state["fired"]:
+                _async_raise(ident, None)  # clear it if still pending
+            return state["fired"]
+
+    try:
+        yield
+    except BaseException:
+        disarm()
+        raise
+    if disarm():
+        raise SampleTimeout()
+
+
+def _async_raise(ident: int, exc: type[BaseException] | None) -> None:
+    """Set (or with None clear) the exception the thread ``ident`` raises at its next bytecode."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(ident), None if exc is None else ctypes.py_object(exc)
+    )
 
 
 def _as_output(name: str, value: Any, declared: tuple[str, ...] | None) -> Output:

@@ -1,30 +1,28 @@
 """Run a study: evaluate every sample in parallel batches and keep every result in the store.
 
-Batches (= store chunks along ``sample``) go to a loky process pool (joblib's default backend);
-each finished batch is written at once. Running the same study into the same folder resumes:
-only pending batches are evaluated. A worker that dies aborts every batch in flight; those
-batches are re-sent one at a time and split in halves until the sample that kills workers is
-isolated and marked ``crashed``. Ctrl-C stops cleanly: completed batches stay in the store and
-the next run resumes.
+Batches (= store chunks along ``sample``) go to a backend (:mod:`uncertainty.backends`): a loky
+process pool (joblib's default backend) or a Dask cluster; this process writes each finished batch
+at once, whichever backend evaluated it. Running the same study into the same folder resumes: only
+pending batches are evaluated. A batch whose worker died (loky: every batch in flight; Dask: a
+batch that killed ``allowed-failures + 1`` workers) is re-sent alone and split in halves until the
+sample that kills workers is isolated and marked ``crashed``. Ctrl-C stops cleanly: completed
+batches stay in the store and the next run resumes.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from joblib.externals.loky import get_reusable_executor
 from tqdm.auto import tqdm
 
 from uncertainty import store
+from uncertainty.backends import DASK, LOKY, Backend, ClusterError, WorkerDied, open_backend
 from uncertainty.errors import ModelError, RunInterrupted
 from uncertainty.manifest import build_manifest, resumed_manifest
 from uncertainty.protocol import (
@@ -48,13 +46,26 @@ Notify = Callable[[str], None]
 
 @dataclass(frozen=True)
 class RunSettings:
-    """How to run: workers, batch size, start over, allow a code change, show progress."""
+    """How to run: workers, batch size, start over, allow a code change, progress, backend.
+
+    ``backend`` is ``"loky"`` (default) or ``"dask"`` (default when ``scheduler`` is given: the
+    address of a running Dask scheduler; without one, a local cluster of ``n_jobs`` workers).
+    """
 
     n_jobs: int = 1
     batch_size: int | None = None
     fresh: bool = False
     allow_code_change: bool = False
     progress: bool = False
+    backend: str | None = None
+    scheduler: str | None = None
+
+    @property
+    def backend_name(self) -> str:
+        """The backend to use: ``backend``, else dask with a scheduler, else loky."""
+        if self.backend is not None:
+            return self.backend
+        return DASK if self.scheduler is not None else LOKY
 
 
 @dataclass
@@ -87,6 +98,8 @@ def run_study(
     batch_size: int | None = None,
     fresh: bool = False,
     allow_code_change: bool = False,
+    backend: str | None = None,
+    scheduler: str | None = None,
 ) -> Path:
     """Evaluate a study and return its output folder (holding ``store.zarr``).
 
@@ -104,9 +117,15 @@ def run_study(
         Delete an existing store in ``out`` and start over (default: resume it).
     allow_code_change : bool
         Resume although the code's version changed (recorded in the manifest).
+    backend : {"loky", "dask"}, optional
+        Where batches run (default loky; dask when ``scheduler`` is given).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``) or its scheduler file (.json).
     """
     study = study_or_path if isinstance(study_or_path, Study) else load_study(study_or_path)
-    settings = RunSettings(n_jobs, batch_size, fresh, allow_code_change)
+    settings = RunSettings(
+        n_jobs, batch_size, fresh, allow_code_change, backend=backend, scheduler=scheduler
+    )
     return run_ensemble(study, default_out(study, out), settings).out
 
 
@@ -122,13 +141,15 @@ def run_ensemble(
     notify = notify or logger.info
     spec = model_spec(study)
     design = sample_design(study)
-    n_jobs = _n_workers(settings.n_jobs)
-    info = _model_info(spec, n_jobs)
-    manifest = build_manifest(
-        study, design, data_hash=info["data_hash"], model_source_hash=spec.source_hash
-    )
-    plan = _prepare(out, study, design, manifest, settings, n_jobs, notify)
-    n_evaluated = _evaluate_pending(out, spec, plan, settings, n_jobs)
+    n_workers = _n_workers(settings.n_jobs)
+    where = settings.backend_name
+    with open_backend(where, n_workers, scheduler=settings.scheduler, notify=notify) as backend:
+        info = _model_info(spec, backend)
+        manifest = build_manifest(
+            study, design, data_hash=info["data_hash"], model_source_hash=spec.source_hash
+        )
+        plan = _prepare(out, study, design, manifest, settings, backend.workers(), notify)
+        n_evaluated = _evaluate_pending(out, spec, plan, settings, backend)
     return _finish(out, plan, n_evaluated)
 
 
@@ -175,7 +196,7 @@ def auto_batch_size(n_samples: int, n_jobs: int) -> int:
 
 
 def _evaluate_pending(
-    out: Path, spec: ModelSpec, plan: _Plan, settings: RunSettings, n_jobs: int
+    out: Path, spec: ModelSpec, plan: _Plan, settings: RunSettings, backend: Backend
 ) -> int:
     """Evaluate the pending batches, writing each as it completes; return samples evaluated."""
     n_total = len(plan.status)
@@ -189,14 +210,14 @@ def _evaluate_pending(
     )
     evaluated = 0
     try:
-        for start, results in _batches(spec, plan, n_jobs):
+        for start, results in _batches(spec, plan, backend):
             _write(out, start, results, plan)
             evaluated += len(results)
             failed += sum(r.status != OK for r in results)
             bar.update(len(results))
             bar.set_postfix(failed=failed, refresh=False)
     except KeyboardInterrupt:
-        _shutdown(n_jobs)
+        backend.interrupt()
         done = int(np.sum(store.read_arrays(out)[1] != PENDING))
         raise RunInterrupted(str(out), done, n_total) from None
     finally:
@@ -204,48 +225,53 @@ def _evaluate_pending(
     return evaluated
 
 
-def _batches(spec: ModelSpec, plan: _Plan, n_jobs: int) -> Iterator[tuple[int, list[SampleResult]]]:
+def _batches(
+    spec: ModelSpec, plan: _Plan, backend: Backend
+) -> Iterator[tuple[int, list[SampleResult]]]:
     """Yield ``(start, results)`` per batch as they finish; isolate batches hit by a dead worker."""
     queue = list(reversed(plan.batches))
-    in_flight: dict[Future, int] = {}
+    in_flight: dict[Any, int] = {}
     suspects: list[int] = []
     while queue or in_flight:
-        while queue and len(in_flight) < 2 * n_jobs and not suspects:
+        while queue and len(in_flight) < 2 * backend.workers() and not suspects:
             start, stop = queue.pop()
             ids = np.arange(start, stop)
-            future = _executor(n_jobs).submit(evaluate_batch, spec, ids, plan.inputs[start:stop])
+            future = backend.submit(evaluate_batch, spec, ids, plan.inputs[start:stop])
             in_flight[future] = start
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in done:
+        for future in backend.wait_first(in_flight):
             start = in_flight.pop(future)
+            stop = min(start + plan.chunk, len(plan.status))
             try:
-                yield start, future.result()
-            except BrokenProcessPool:
+                results = backend.result(future)
+            except WorkerDied:
                 suspects.append(start)
+                continue
+            except ClusterError:
+                raise
             except Exception as exc:  # the batch itself failed (e.g. model set-up in a worker)
-                stop = min(start + plan.chunk, len(plan.status))
-                yield start, _failed(range(start, stop), ERROR, f"{type(exc).__name__}: {exc}")
+                results = _failed(range(start, stop), ERROR, f"{type(exc).__name__}: {exc}")
+            yield start, results
         if suspects and not in_flight:
             for start in sorted(suspects):
                 stop = min(start + plan.chunk, len(plan.status))
                 logger.warning("a worker died; isolating samples %d-%d", start, stop - 1)
-                yield start, _isolate(spec, np.arange(start, stop), plan.inputs[start:stop], n_jobs)
+                ids, rows = np.arange(start, stop), plan.inputs[start:stop]
+                yield start, _isolate(spec, ids, rows, backend)
             suspects.clear()
 
 
-def _isolate(spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, n_jobs: int) -> list[SampleResult]:
+def _isolate(
+    spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, backend: Backend
+) -> list[SampleResult]:
     """Evaluate ``ids`` alone; on a worker death split in halves until the culprit is found."""
     try:
-        return _executor(n_jobs).submit(evaluate_batch, spec, ids, rows).result()
-    except BrokenProcessPool as exc:
+        return backend.result(backend.submit(evaluate_batch, spec, ids, rows))
+    except WorkerDied as exc:
         if len(ids) == 1:
-            codes = re.search(r"exit codes of the workers are (\{[^}]*\})", str(exc))
-            detail = f" (exit codes {codes.group(1)})" if codes else ""
-            message = f"the worker process died while evaluating this sample{detail}"
-            return _failed(ids, CRASHED, message)
+            return _failed(ids, CRASHED, str(exc))
         half = len(ids) // 2
-        first = _isolate(spec, ids[:half], rows[:half], n_jobs)
-        return first + _isolate(spec, ids[half:], rows[half:], n_jobs)
+        first = _isolate(spec, ids[:half], rows[:half], backend)
+        return first + _isolate(spec, ids[half:], rows[half:], backend)
 
 
 def _write(out: Path, start: int, results: list[SampleResult], plan: _Plan) -> None:
@@ -311,12 +337,14 @@ def _finish(out: Path, plan: _Plan, n_evaluated: int) -> RunSummary:
     return RunSummary(out, len(status), n_evaluated, store.status_counts(status), failures)
 
 
-def _model_info(spec: ModelSpec, n_jobs: int) -> dict[str, Any]:
+def _model_info(spec: ModelSpec, backend: Backend) -> dict[str, Any]:
     """Set the model up in a worker (validating it early) and return its data hash."""
     try:
-        return _executor(n_jobs).submit(model_info, spec).result()
-    except BrokenProcessPool:
+        return backend.result(backend.submit(model_info, spec))
+    except WorkerDied:
         raise ModelError(f"setting up model {spec.model!r} killed the worker process") from None
+    except ClusterError:
+        raise
     except Exception as exc:
         raise ModelError(
             f"setting up model {spec.model!r} failed: {type(exc).__name__}: {exc}"
@@ -331,16 +359,3 @@ def _n_workers(n_jobs: int) -> int:
     import os
 
     return max(1, (os.cpu_count() or 1) + 1 + n_jobs) if n_jobs < 0 else max(1, n_jobs)
-
-
-def _executor(n_jobs: int) -> Any:
-    """Return loky's reusable process pool (a new one after a worker died)."""
-    return get_reusable_executor(max_workers=n_jobs, timeout=60)
-
-
-def _shutdown(n_jobs: int) -> None:
-    """Stop the workers at once (after Ctrl-C)."""
-    try:
-        _executor(n_jobs).shutdown(wait=False, kill_workers=True)
-    except Exception:  # pragma: no cover - best effort while interrupted
-        logger.debug("could not shut the pool down", exc_info=True)
