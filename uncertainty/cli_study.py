@@ -20,7 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("study", type=Path, help="study file (TOML)")
     p.add_argument("--out", type=Path, help="output folder (default: results/<study name>)")
-    p.add_argument("--n-jobs", type=int, default=-1, help="worker processes (default: all CPUs)")
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: all CPUs; not with --scheduler)",
+    )
     p.add_argument("--fresh", action="store_true", help="delete an existing store, start over")
     p.add_argument(
         "--policy",
@@ -29,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="failed samples in the Sobol analysis (default: drop their blocks)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--backend", choices=("loky", "dask"), help="as for netua run")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="as for netua run (Dask cluster)")
     p.set_defaults(func=run_study_command)
 
 
@@ -40,16 +47,17 @@ def run_study_command(args: argparse.Namespace) -> int:
     from uncertainty.space import load_study
 
     out = default_out(load_study(args.study), args.out)
+    n_jobs = args.n_jobs if args.n_jobs is not None or args.scheduler else -1
     run_args = argparse.Namespace(
         study=args.study,
         out=out,
-        n_jobs=args.n_jobs,
+        n_jobs=n_jobs,
         batch_size=None,
         fresh=args.fresh,
         allow_code_change=False,
         no_progress=args.no_progress,
-        backend=None,
-        scheduler=None,
+        backend=args.backend,
+        scheduler=args.scheduler,
     )
     status = cmd_run(run_args)
     if status:
