@@ -11,7 +11,8 @@ size ``N`` are a valid design of base size ``n`` when ``n`` is a power of two (n
 Failure policy
 --------------
 A failed sample (status other than ok, or a non-finite value of the output analysed) is never
-dropped silently. For Sobol and Morris:
+dropped silently. Columns of a trajectory that no successful sample defines (a CO2 price before the
+neutrality year) are undefined by definition, not failures. For Sobol and Morris:
 
 - ``refuse`` (default): raise :class:`FailedSamplesError` listing the failed sample ids;
 - ``drop-blocks``: drop every whole base block (Sobol) or trajectory (Morris) that contains a
@@ -206,7 +207,11 @@ def failed_mask(ds: xr.Dataset, output: str | None = None) -> np.ndarray:
     bad = np.asarray(ds["status"].values) != 1
     if output is not None:
         values = np.asarray(ds[output].values, dtype=float).reshape(ds.sizes["sample"], -1)
-        bad |= ~np.isfinite(values).all(axis=1)
+        finite = np.isfinite(values)
+        # a column (e.g. a year) that no successful sample defines is undefined by definition
+        # (a CO2 price before the neutrality year), not a failure of every sample
+        defined = finite[~bad].any(axis=0) if (~bad).any() else np.ones(values.shape[1], bool)
+        bad |= ~finite[:, defined].all(axis=1)
     return bad
 
 

@@ -46,3 +46,22 @@ def test_unknown_output_is_reported(tmp_path):
     )
     with pytest.raises(AnalysisError, match="unknown output 'z'"):
         run_analysis(out)
+
+
+def test_years_undefined_in_every_sample_are_not_failures(tmp_path):
+    """A price defined only in the last years (NaN before, in every sample) fails nothing."""
+    from uncertainty.testing import make_store
+
+    years = [2058, 2059, 2060]
+
+    def priced(x):
+        y = ishigami(x)
+        price = np.column_stack([np.full(len(x), np.nan), np.full(len(x), np.nan), y])
+        return {"price": price}
+
+    out = make_store(priced, ISHIGAMI, "sobol", 32, 1, False, tmp_path / "run", years=years)
+    tables = run_analysis(out)
+    assert tables["failures"].empty
+    rows = tables["sobol_time"]
+    assert rows[rows.year == 2060].ST.notna().all()
+    assert rows[rows.year == 2058].ST.isna().all()
