@@ -107,6 +107,10 @@ def sobol_estimates(
     return result
 
 
+#: relative standard deviation below which an output element counts as constant
+FLAT_TOLERANCE = 1e-7
+
+
 def sobol_indices(
     y: np.ndarray,
     n_parameters: int,
@@ -144,7 +148,12 @@ def sobol_indices(
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level must lie in (0, 1), got {conf_level}")
     y = np.asarray(y, dtype=float)
-    y = y - y.mean(axis=0)
+    mean = y.mean(axis=0)
+    y = y - mean
+    # numerically constant elements (a year pinned to observations varies only by solver noise,
+    # ~1e-9 relative) are constant: their indices are NaN, not noise divided by noise
+    flat = y.std(axis=0) <= FLAT_TOLERANCE * np.maximum(np.abs(mean), 1e-300)
+    y = np.where(flat, 0.0, y)
     a, b, ab, ba = split_blocks(y, n_parameters, second_order)
     point = sobol_estimates(a, b, ab, ba)
     draws = _bootstrap(a, b, ab, ba, n_resamples, seed)

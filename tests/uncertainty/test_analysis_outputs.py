@@ -65,3 +65,14 @@ def test_years_undefined_in_every_sample_are_not_failures(tmp_path):
     rows = tables["sobol_time"]
     assert rows[rows.year == 2060].ST.notna().all()
     assert rows[rows.year == 2058].ST.isna().all()
+
+
+def test_solver_noise_on_a_pinned_year_gives_nan_not_huge_indices():
+    """A year held to observations varies only by ~1e-12: its indices are NaN, not +-100."""
+    from uncertainty.sensitivity import sobol_indices
+
+    rng = np.random.default_rng(0)
+    n, d = 64, 3
+    y = 0.57 + 1e-12 * rng.standard_normal((n * (d + 2), 1))
+    res = sobol_indices(y, d, n_resamples=50, seed=1)
+    assert np.isnan(res["ST"]).all() and np.isnan(res["S1"]).all()
