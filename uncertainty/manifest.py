@@ -3,7 +3,8 @@
 The manifest records the study file, seed, package versions, the git commit of the code, the
 model's data hash and a fingerprint of the design. Resuming compares the new manifest with the
 stored one and refuses, saying what differs, when the study, design, model data or code changed
-(a code change may be allowed explicitly and is then recorded).
+(a code change may be allowed explicitly and is then recorded). A study that differs only in a
+larger ``n`` extends the run instead (:func:`extended_manifest`).
 """
 
 from __future__ import annotations
@@ -100,13 +101,70 @@ def resumed_manifest(
             f"cannot resume {store}: {'; '.join(blocking)} (use --fresh to start over, or "
             "another --out folder)"
         )
+    _check_code(code, allow_code_change, store)
+    updated = dict(old)
+    updated["resumed"] = list(old.get("resumed", [])) + [_now()]
+    return _record_code_change(updated, old, new, code)
+
+
+def extension_of(old: dict[str, Any], new: dict[str, Any]) -> tuple[int, int] | None:
+    """Return ``(old n, new n)`` if the studies differ only in ``n`` (same data), else None."""
+    old_study, new_study = old.get("study", {}), new.get("study", {})
+    keys = {k for k in set(old_study) | set(new_study) if old_study.get(k) != new_study.get(k)}
+    if keys != {"n"} or old.get("model_data_hash") != new.get("model_data_hash"):
+        return None
+    return int(old_study["n"]), int(new_study["n"])
+
+
+def extended_manifest(
+    old: dict[str, Any], new: dict[str, Any], *, allow_code_change: bool, store: Path
+) -> dict[str, Any]:
+    """Return the manifest of the run in ``old`` grown to the larger ``n`` of ``new``.
+
+    The study, study file, sample count and design fingerprint become ``new``'s; an entry is
+    appended to ``extended``. Only call when :func:`extension_of` is not None.
+
+    Raises
+    ------
+    StoreError
+        If ``n`` gets smaller, or the code differs and is not allowed.
+    """
+    growth = extension_of(old, new)
+    if growth is None:
+        raise StoreError(f"cannot extend {store}: the study differs in more than 'n'")
+    n_old, n_new = growth
+    if n_new < n_old:
+        raise StoreError(
+            f"cannot resume {store}: study key 'n': {n_old} -> {n_new} (a stored design can grow "
+            "to a larger n, never shrink; use --fresh to start over, or another --out folder)"
+        )
+    _, code = differences(old, new)
+    _check_code(code, allow_code_change, store)
+    updated = {k: v for k, v in old.items() if k != "extending"}
+    for key in ("study_file", "study_text", "study", "n_samples", "design_fingerprint"):
+        updated[key] = new.get(key)
+    entry = {
+        "at": _now(),
+        "n": [n_old, n_new],
+        "n_samples": [old.get("n_samples"), new.get("n_samples")],
+        "previous_design_fingerprint": old.get("design_fingerprint"),
+        "previous_study_text": old.get("study_text"),
+    }
+    updated["extended"] = list(old.get("extended", [])) + [entry]
+    return _record_code_change(updated, old, new, code)
+
+
+def _check_code(code: list[str], allow_code_change: bool, store: Path) -> None:
     if code and not allow_code_change:
         raise StoreError(
             f"cannot resume {store}: {'; '.join(code)} (pass --allow-code-change to continue "
             "with the new code, recorded in the manifest, or --fresh to start over)"
         )
-    updated = dict(old)
-    updated["resumed"] = list(old.get("resumed", [])) + [_now()]
+
+
+def _record_code_change(
+    updated: dict[str, Any], old: dict[str, Any], new: dict[str, Any], code: list[str]
+) -> dict[str, Any]:
     if code:
         change = {"at": _now(), "changes": code, "code": new.get("code")}
         updated["code_changes"] = list(old.get("code_changes", [])) + [change]

@@ -6,7 +6,8 @@ at once, whichever backend evaluated it. Running the same study into the same fo
 pending batches are evaluated. A batch whose worker died (loky: every batch in flight; Dask: a
 batch that killed ``allowed-failures + 1`` workers) is re-sent alone and split in halves until the
 sample that kills workers is isolated and marked ``crashed``. Ctrl-C stops cleanly: completed
-batches stay in the store and the next run resumes.
+batches stay in the store and the next run resumes. The same study with a larger ``n`` grows the
+store (nested designs only) and then resumes: stored samples are kept, not evaluated again.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from tqdm.auto import tqdm
 
 from uncertainty import store
 from uncertainty.backends import DASK, LOKY, Backend, ClusterError, WorkerDied, open_backend
-from uncertainty.errors import ModelError, RunInterrupted
-from uncertainty.manifest import build_manifest, resumed_manifest
+from uncertainty.errors import ModelError, RunInterrupted, StoreError
+from uncertainty.manifest import (
+    build_manifest,
+    extended_manifest,
+    extension_of,
+    resumed_manifest,
+)
 from uncertainty.protocol import (
     CRASHED,
     ERROR,
@@ -162,15 +168,28 @@ def _prepare(
     n_jobs: int,
     notify: Notify,
 ) -> _Plan:
-    """Create, start over or resume the store; return what is left to do."""
+    """Create, start over, extend or resume the store; return what is left to do."""
     if settings.fresh and store.remove_store(out):
         notify(f"--fresh: removed the existing store in {out}; starting over")
     if store.store_exists(out):
         old = store.read_manifest(out)
-        updated = resumed_manifest(
-            old, manifest, allow_code_change=settings.allow_code_change, store=out / store.STORE
-        )
-        store.write_manifest(out, updated)
+        where = out / store.STORE
+        if extension_of(old, manifest) is not None:
+            updated = extended_manifest(
+                old, manifest, allow_code_change=settings.allow_code_change, store=where
+            )
+            _extend(out, study, design, old, updated, notify)
+        elif old.get("extending"):
+            target = old["extending"].get("n", [None, None])[1]
+            raise StoreError(
+                f"cannot resume {where}: growing it to n = {target} was interrupted; run the "
+                f"study with n = {target} again to finish, or use --fresh to start over"
+            )
+        else:
+            updated = resumed_manifest(
+                old, manifest, allow_code_change=settings.allow_code_change, store=where
+            )
+            store.write_manifest(out, updated)
         chunk = store.chunk_size(out)
         wanted = settings.batch_size or study.batch_size
         if wanted is not None and wanted != chunk:
@@ -182,12 +201,59 @@ def _prepare(
     done = int(np.sum(status != PENDING))
     if done:
         notify(f"resuming {out}: {done} of {len(status)} samples already done")
-    batches = [
-        (start, min(start + chunk, len(status)))
-        for start in range(0, len(status), chunk)
-        if np.any(status[start : start + chunk] == PENDING)
-    ]
+    batches = _pending_batches(status, chunk)
     return _Plan(chunk, inputs, status, batches, store.read_schemas(out, study.outputs))
+
+
+def _extend(
+    out: Path,
+    study: Study,
+    design: Design,
+    old: dict[str, Any],
+    updated: dict[str, Any],
+    notify: Notify,
+) -> None:
+    """Grow the store to the larger design of ``study``, keeping every stored sample.
+
+    The stored inputs must be the first rows of the new design. The stored manifest is marked
+    ``extending`` first; the arrays are grown; the new manifest and ``n_base`` are written last
+    in one attribute update. A run killed in between finds the mark: the extended study finishes
+    the growth (it is idempotent), any other study is refused.
+    """
+    where = out / store.STORE
+    n_old, n_new = int(old["n_samples"]), design.n_samples
+    old_n = old["study"]["n"]
+    if n_new <= n_old or not np.array_equal(store.read_inputs(out, n_old), design.values[:n_old]):
+        raise StoreError(
+            f"cannot extend {where}: the {study.sampler} design with n = {study.n} does not start "
+            f"with the {n_old} stored samples (only nested designs can grow: sobol, mc, morris; "
+            "not lhs); use --fresh to start over, or another --out folder"
+        )
+    if old.get("extending"):
+        notify(f"finishing the interrupted growth of {where}")
+    notify(
+        f"extending N {old_n} -> {study.n}: {n_new - n_old} new samples; "
+        f"the {n_old} stored are kept"
+    )
+    mark = {"at": updated["extended"][-1]["at"], "n": [old_n, study.n], "n_samples": [n_old, n_new]}
+    store.write_manifest(out, {**old, "extending": mark})
+    store.grow_store(out, design, n_old, store.chunk_size(out))
+    store.write_manifest(out, updated, attrs=store.design_attrs(study))
+
+
+def _pending_batches(status: np.ndarray, chunk: int) -> list[tuple[int, int]]:
+    """Return ``(start, stop)`` of the pending runs of samples, never crossing a chunk boundary.
+
+    A chunk is normally all pending or all done; only the chunk where a grown design starts is
+    split (its stored samples are kept, its new ones evaluated).
+    """
+    batches = []
+    for start in range(0, len(status), chunk):
+        pending = np.flatnonzero(status[start : start + chunk] == PENDING)
+        if pending.size:
+            for run in np.split(pending, np.flatnonzero(np.diff(pending) > 1) + 1):
+                batches.append((start + int(run[0]), start + int(run[-1]) + 1))
+    return batches
 
 
 def auto_batch_size(n_samples: int, n_jobs: int) -> int:
@@ -230,21 +296,20 @@ def _batches(
 ) -> Iterator[tuple[int, list[SampleResult]]]:
     """Yield ``(start, results)`` per batch as they finish; isolate batches hit by a dead worker."""
     queue = list(reversed(plan.batches))
-    in_flight: dict[Any, int] = {}
-    suspects: list[int] = []
+    in_flight: dict[Any, tuple[int, int]] = {}
+    suspects: list[tuple[int, int]] = []
     while queue or in_flight:
         while queue and len(in_flight) < 2 * backend.workers() and not suspects:
             start, stop = queue.pop()
             ids = np.arange(start, stop)
             future = backend.submit(evaluate_batch, spec, ids, plan.inputs[start:stop])
-            in_flight[future] = start
+            in_flight[future] = (start, stop)
         for future in backend.wait_first(in_flight):
-            start = in_flight.pop(future)
-            stop = min(start + plan.chunk, len(plan.status))
+            start, stop = in_flight.pop(future)
             try:
                 results = backend.result(future)
             except WorkerDied:
-                suspects.append(start)
+                suspects.append((start, stop))
                 continue
             except ClusterError:
                 raise
@@ -252,8 +317,7 @@ def _batches(
                 results = _failed(range(start, stop), ERROR, f"{type(exc).__name__}: {exc}")
             yield start, results
         if suspects and not in_flight:
-            for start in sorted(suspects):
-                stop = min(start + plan.chunk, len(plan.status))
+            for start, stop in sorted(suspects):
                 logger.warning("a worker died; isolating samples %d-%d", start, stop - 1)
                 ids, rows = np.arange(start, stop), plan.inputs[start:stop]
                 yield start, _isolate(spec, ids, rows, backend)

@@ -5,6 +5,7 @@ Layout: ``docs/store.md``. The store is created up front with the inputs of ever
 sample shows their dimensions. Chunks along ``sample`` are the run's batches, and a batch is
 written as a whole - outputs and times first, failures appended to ``failures.jsonl``, status
 last - so a run killed mid-write leaves that batch pending and never touches a completed one.
+:func:`grow_store` extends every ``sample`` variable to a larger (nested) design.
 """
 
 from __future__ import annotations
@@ -108,12 +109,15 @@ def read_manifest(out: Path) -> dict[str, Any]:
         raise StoreError(f"{out / STORE}: not a readable netua store ({exc})") from None
 
 
-def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    """Write the manifest to the store's attributes and to ``manifest.json``."""
+def write_manifest(
+    out: Path, manifest: dict[str, Any], attrs: dict[str, Any] | None = None
+) -> None:
+    """Write the manifest (and other ``attrs``, in the same update) to the store's attributes,
+    consolidate the metadata and write ``manifest.json``."""
     text = json.dumps(manifest, indent=2, default=str)
     with _quiet_zarr():
         group = zarr.open_group(out / STORE, mode="r+")
-        group.attrs["manifest"] = json.dumps(manifest, default=str)
+        group.attrs.update({**(attrs or {}), "manifest": json.dumps(manifest, default=str)})
         zarr.consolidate_metadata(out / STORE)
     tmp = out / (MANIFEST + ".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
@@ -187,6 +191,65 @@ def write_batch(
                 fh.flush()
                 os.fsync(fh.fileno())
         group["status"][start:stop] = status
+
+
+def read_inputs(out: Path, n: int) -> np.ndarray:
+    """Return the first ``n`` stored input rows, read past the consolidated metadata."""
+    return np.asarray(zarr.open_array(out / STORE / "inputs", mode="r")[:n])
+
+
+def design_attrs(study: Study) -> dict[str, Any]:
+    """Return the attributes that change when the design grows: ``n_base`` (``trajectories``)."""
+    attrs: dict[str, Any] = {"n_base": study.n}
+    if study.sampler == "morris":
+        attrs["trajectories"] = study.n
+    return attrs
+
+
+def grow_store(out: Path, design: Design, n_old: int, chunk: int) -> None:
+    """Grow every variable along ``sample`` from ``n_old`` rows to ``design.n_samples``.
+
+    New rows get the design's inputs and ids, status 0 (pending) and NaN elsewhere; rows below
+    ``n_old`` are never changed. Rows are written one chunk at a time from ``n_old``: the chunk
+    holding both stored and new rows is rewritten whole with its stored part intact (zarr's
+    local store replaces a chunk file atomically). Idempotent, so an interrupted growth can be
+    run again; each array's own metadata is used (the consolidated copy is refreshed by the
+    caller's :func:`write_manifest`).
+    """
+    n_new = design.n_samples
+    with _deferred_sigint(), _quiet_zarr():
+        group = zarr.open_group(out / STORE, mode="r+", use_consolidated=False)
+        for name, array in sorted(group.arrays()):
+            dims = _dimension_names(array)
+            if not dims or dims[0] != "sample":
+                continue
+            array.resize((n_new, *array.shape[1:]))
+            start = n_old
+            while start < n_new:
+                stop = min((start // chunk + 1) * chunk, n_new)
+                array[start:stop] = _new_rows(name, array, design, start, stop)
+                start = stop
+    logger.info("grew %s from %d to %d samples", out / STORE, n_old, n_new)
+
+
+def _new_rows(name: str, array: Any, design: Design, start: int, stop: int) -> np.ndarray:
+    """Values of rows ``start:stop`` of a grown ``sample`` variable."""
+    if name == "sample":
+        return design.sample_id[start:stop].astype(array.dtype)
+    if name == "inputs":
+        return design.values[start:stop].astype(np.float64)
+    if name == "status":
+        return np.zeros(stop - start, dtype=array.dtype)
+    if np.dtype(array.dtype).kind == "f":
+        return np.full((stop - start, *array.shape[1:]), np.nan, dtype=array.dtype)
+    raise StoreError(f"cannot grow variable {name!r} of dtype {array.dtype} along 'sample'")
+
+
+def _dimension_names(array: Any) -> tuple[str, ...]:
+    names = getattr(array.metadata, "dimension_names", None)
+    if names is None:  # zarr v2 layout
+        names = array.attrs.get("_ARRAY_DIMENSIONS")
+    return tuple(str(n) for n in names or ())
 
 
 def finalize_failures(out: Path) -> list[dict[str, Any]]:
