@@ -69,7 +69,8 @@ def wall_time(folder: Path) -> str:
     last = max(f.stat().st_mtime for f in (folder / "store.zarr").rglob("*") if f.is_file())
     end = datetime.fromtimestamp(last, tz=start.tzinfo)
     return (
-        f"{(end - start).total_seconds() / 60:.0f} min wall on 2 workers "
+        f"{(end - start).total_seconds() / 60:.0f} min from the first to the last write, pauses "
+        "between sittings included, on 2 workers "
         f"({cpu / 3600:.2f} h of sample evaluation)"
     )
 
