@@ -55,8 +55,12 @@ def solve_china(path: Path = CHINA_DATA, *, history: bool = True, scenario: str 
     solve_seconds = solve_model(m)
     sol = solution_arrays(ctx)
     out = extract_outputs(prepare_extraction(ctx), sol, {}, float(m.objective.value))
-    timing = {"load_s": t1 - t0, "build_s": t2 - t1, "solve_s": solve_seconds,
-              "size": describe_size(m)}
+    timing = {
+        "load_s": t1 - t0,
+        "build_s": t2 - t1,
+        "solve_s": solve_seconds,
+        "size": describe_size(m),
+    }
     return out, sol, ctx, timing
 
 
@@ -107,8 +111,15 @@ def calibration_knobs(path: Path = CHINA_DATA) -> pd.DataFrame:
         hit = frame[frame.note.str.contains("calibration knob", case=False)]
         for _, r in hit.iterrows():
             key = ", ".join(f"{c}={r[c]}" for c in frame.columns[:3] if r[c])
-            rows.append({"file": file.name, "row": key, "value": f"{r.get('value', '')} "
-                         f"{r.get('unit', '')}", "source": r.source, "note": r.note})
+            rows.append(
+                {
+                    "file": file.name,
+                    "row": key,
+                    "value": f"{r.get('value', '')} {r.get('unit', '')}",
+                    "source": r.source,
+                    "note": r.note,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -118,27 +129,43 @@ def _fmt(x: float, unit: str) -> str:
 
 def write_doc(table: pd.DataFrame, knobs: pd.DataFrame, timing: dict, path: Path = DOC) -> None:
     """Write the calibration table, LP size and timings and the knob list as Markdown."""
-    lines = ["# Calibration of the China base year (2020) and history (2021-2024)", "",
-             "Written by `studies/calibration/calibrate.py` (history on, medium scenario, "
-             "one HiGHS thread). Values are computed by the model from activity x input "
-             "ratios x emission factors; targets live in `studies/calibration/targets.csv`.", "",
-             "History rows (2021-2024) are constraints when history is on: a value at the edge of "
-             "its band means the observation binds. Power-sector CO2 (power + heat, direct) is "
-             "4.9 Gt against the working value 5.4 [E]: our sector rule puts blast-furnace and "
-             "coke-oven gas carbon in steel, and captive plants' coal at the CEC heat rate.", "",
-             "| statistic | year | source | target | band | model | deviation | result |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "# Calibration of the China base year (2020) and history (2021-2024)",
+        "",
+        "Written by `studies/calibration/calibrate.py` (history on, medium scenario, "
+        "one HiGHS thread). Values are computed by the model from activity x input "
+        "ratios x emission factors; targets live in `studies/calibration/targets.csv`.",
+        "",
+        "History rows (2021-2024) are constraints when history is on: a value at the edge of "
+        "its band means the observation binds. Power-sector CO2 (power + heat, direct) is "
+        "4.9 Gt against the working value 5.4 [E]: our sector rule puts blast-furnace and "
+        "coke-oven gas carbon in steel, and captive plants' coal at the CEC heat rate.",
+        "",
+        "| statistic | year | source | target | band | model | deviation | result |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in table.itertuples():
         band = f"{_fmt(r.lower, r.unit)} - {_fmt(r.upper, r.unit)}"
-        lines.append(f"| {r.statistic} | {r.year} | {r.source} | {_fmt(r.target, r.unit)} | {band} "
-                     f"| {_fmt(r.model, r.unit)} | {100 * r.deviation:+.1f} % | "
-                     f"{'pass' if r.ok else 'FAIL'} |")
-    lines += ["", "## LP size and timings", "", f"- {timing['size']}",
-              f"- load {timing['load_s']:.2f} s, build {timing['build_s']:.2f} s, "
-              f"cold solve {timing['solve_s']:.2f} s (HiGHS, 1 thread)", "",
-              "## Calibration knobs", "",
-              "Data rows set so that a statistic is met (each with its source or note):",
-              "", "| file | row | value | source | note |", "| --- | --- | --- | --- | --- |"]
+        lines.append(
+            f"| {r.statistic} | {r.year} | {r.source} | {_fmt(r.target, r.unit)} | {band} "
+            f"| {_fmt(r.model, r.unit)} | {100 * r.deviation:+.1f} % | "
+            f"{'pass' if r.ok else 'FAIL'} |"
+        )
+    lines += [
+        "",
+        "## LP size and timings",
+        "",
+        f"- {timing['size']}",
+        f"- load {timing['load_s']:.2f} s, build {timing['build_s']:.2f} s, "
+        f"cold solve {timing['solve_s']:.2f} s (HiGHS, 1 thread)",
+        "",
+        "## Calibration knobs",
+        "",
+        "Data rows set so that a statistic is met (each with its source or note):",
+        "",
+        "| file | row | value | source | note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for r in knobs.itertuples():
         lines.append(f"| {r.file} | {r.row} | {r.value} | {r.source} | {r.note} |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -149,8 +176,13 @@ def main() -> pd.DataFrame:
     out, _, ctx, timing = solve_china()
     table = compare(statistics(out, ctx))
     write_doc(table, calibration_knobs(), timing)
-    logger.info("%s; load %.2f s, build %.2f s, solve %.2f s", timing["size"], timing["load_s"],
-                timing["build_s"], timing["solve_s"])
+    logger.info(
+        "%s; load %.2f s, build %.2f s, solve %.2f s",
+        timing["size"],
+        timing["load_s"],
+        timing["build_s"],
+        timing["solve_s"],
+    )
     logger.info("%d of %d statistics pass", int(table["ok"].sum()), len(table))
     return table
 
