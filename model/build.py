@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import linopy
 import numpy as np
@@ -21,9 +21,6 @@ from model.errors import InputError
 from model.load import Inputs
 
 logger = logging.getLogger(__name__)
-
-HOURS_PER_YEAR = 8760.0
-GW_YEAR_PJ = HOURS_PER_YEAR * 3.6e-3  # 1 GW for a year = 31.536 PJ
 
 
 @dataclass(frozen=True)
@@ -185,8 +182,3 @@ def describe_size(m: linopy.Model) -> str:
         f"{m.matrices.vlabels.size} variables, {m.matrices.clabels.size} constraints, "
         f"{data.size} non-zeros, |coefficients| in [{data.min():.3g}, {data.max():.3g}]"
     )
-
-
-def with_settings(settings: Settings, **changes) -> Settings:
-    """A copy of ``settings`` with ``changes``."""
-    return replace(settings, **changes)

@@ -12,9 +12,6 @@ import hashlib
 import json
 import logging
 
-import numpy as np
-import xarray as xr
-
 from model.build import Settings
 from model.fastpath import ParametricLP, solve_reference
 from model.load import CHINA_DATA, EXAMPLE_DATA, load_inputs
@@ -93,13 +90,3 @@ def _chosen(params: dict, share: float) -> bool:
     text = json.dumps({k: float(v) for k, v in sorted(params.items())})
     h = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return h < share
-
-
-def outputs_as_dataset(result: dict) -> xr.Dataset:
-    """Collect an :meth:`ChinaLP.evaluate` mapping back into a Dataset (for inspection)."""
-    return xr.Dataset(
-        {
-            k: v if isinstance(v, xr.DataArray) else xr.DataArray(np.asarray(v))
-            for k, v in result.items()
-        }
-    )

@@ -80,7 +80,6 @@ def add_capacity_stock(ctx) -> None:
     """
     new_v = term(ctx, "new").rename(year="vintage")
     installed = (new_v * ctx.arrays["window"]).sum("vintage")
-    ctx.arrays["installed_new"] = installed
     ctx.model.add_constraints(ctx.var["cap"] - installed <= ctx.inputs.stock, name="stock")
 
 

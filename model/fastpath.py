@@ -27,7 +27,7 @@ from model import equations as eq
 from model.build import Settings, build_model, resolve_settings, sink_series
 from model.fastvectors import CompiledVectors
 from model.load import Inputs
-from model.outputs import extract_outputs, prepare_extraction
+from model.outputs import extract_outputs, prepare_extraction, update_extraction
 from model.parameters import apply_parameters, parse_targets
 from model.solve import HIGHS_OPTIONS, SolveError, quiet_stdout
 
@@ -286,21 +286,9 @@ class ParametricLP:
             flat = np.full(len(self.inputs.years), np.nan)
             flat[keep] = np.asarray(sol.row_dual)[rows]
             duals["neutrality"] = np.where(self.inputs.years >= sample["ny"], flat, np.nan)
-        prep = self._sample_prep(sample, df)
+        prep = update_extraction(self.prep, sample["demand"], sample["sink"], df)
         objective = float(self.highs.getInfo().objective_function_value)
         return extract_outputs(prep, solution, duals, objective)
-
-    def _sample_prep(self, sample: dict, df: np.ndarray) -> dict:
-        demand = sample["demand"]
-        prep = {
-            **self.prep,
-            "sink": sample["sink"],
-            "df": df,
-            "final_demand_total": (demand * self.prep["energy"][:, None]).sum(axis=0),
-        }
-        if self.prep["elec"] is not None:
-            prep["final_demand_elec"] = demand[self.prep["elec_index"]]
-        return prep
 
 
 def _flat(value, labels: xr.DataArray) -> np.ndarray:

@@ -43,7 +43,7 @@ def prepare_extraction(ctx) -> dict:
         "emitted": _np(a["emitted"], "tech", "year"),
         "stored": _np(a["captured"] + inp.tech_param["removal"], "tech", "year"),
         "removal": _np(inp.tech_param["removal"], "tech", "year"),
-        "on_supply": _np(on_supply.broadcast_like(on_supply), "fuel", "commodity"),
+        "on_supply": _np(on_supply, "fuel", "commodity"),
         "on_act": _np(on_act.broadcast_like(inp.tech_param["removal"]), "fuel", "tech", "year"),
         "fuels": list(on_supply.fuel.values),
         "final_in_total": final_in.sum(axis=1),
@@ -60,12 +60,13 @@ def prepare_extraction(ctx) -> dict:
         prep["power_techs"] = list(inp.techs.index[power])
         prep["elec_out"] = out[power]
         prep["elec_index"] = e
-    return update_extraction(prep, inp, ctx.settings, a["sink"], a["df"])
+    demand = _np(scenario_demand(inp, ctx.settings), "commodity", "year")
+    return update_extraction(prep, demand, a["sink"], a["df"])
 
 
-def update_extraction(prep: dict, inputs, settings, sink, df) -> dict:
-    """The parts of ``prep`` that a sample's parameters move: demand, sink, discount factors."""
-    demand = _np(scenario_demand(inputs, settings), "commodity", "year")
+def update_extraction(prep: dict, demand: np.ndarray, sink, df) -> dict:
+    """The parts of ``prep`` that a sample's parameters move: demand (commodity x year), sink,
+    discount factors."""
     final = {"final_demand_total": (demand * prep["energy"][:, None]).sum(axis=0)}
     if prep["elec"] is not None:
         final["final_demand_elec"] = demand[prep["elec_index"]]
