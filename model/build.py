@@ -158,6 +158,7 @@ def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linop
     eq.add_build_limits(ctx)
     eq.add_retirement_limits(ctx)
     eq.add_activity_limits(ctx)
+    eq.add_activity_decline(ctx)
     eq.add_commodity_balance(ctx)
     eq.add_potentials(ctx)
     eq.add_power_adequacy(ctx)

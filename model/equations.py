@@ -119,6 +119,23 @@ def add_retirement_limits(ctx) -> None:
         ctx.model.add_constraints(lhs >= -scheduled, name="max_retirement", mask=mask)
 
 
+def add_activity_decline(ctx) -> None:
+    """Activity of a technology may fall by at most a share of last year's activity.
+
+    act[t,y] >= (1 - d_t) act[t,y-1]        (y > base year, where d_t = max_activity_decline < 1)
+
+    The aggregate end-use technologies stand for many heterogeneous users and fuel networks; a
+    single cost-minimising consumer would switch all of them in the year a vintage retires. The
+    bound is the activity analogue of MESSAGE's ``growth_activity_lo``.
+    """
+    d = ctx.inputs.tech_param["max_activity_decline"]
+    years = ctx.inputs.years
+    mask = (d < 1) & xr.DataArray(years > years[0], {"year": years}, ("year",))
+    if bool(mask.any()):
+        lhs = ctx.var["act"] - (1 - d) * term(ctx, "act", shift=1)
+        ctx.model.add_constraints(lhs >= 0, name="max_activity_decline", mask=mask)
+
+
 def add_activity_limits(ctx) -> None:
     """Activity within availability and above a minimum utilisation of operable capacity.
 
@@ -446,11 +463,35 @@ def discount_factors(years: np.ndarray, rate: float) -> tuple[xr.DataArray, floa
     return df, (1 + rate) ** -float(years[-1] + 1 - base)
 
 
+#: Sectors whose technologies generate, store or lose electricity rather than take it from the grid:
+#: they pay no ``delivery_cost`` on their inputs.
+NETWORK_SECTORS = ("power", "storage")
+
+
+def variable_cost(inputs) -> xr.DataArray:
+    """Cost per unit of activity other than priced primary commodities (bnCNY2020 per unit).
+
+    var_cost[t,y] = var_om[t,y] + cost_tiebreak[t,y]
+                    + [sector_t not in NETWORK_SECTORS] sum_c in[t,c,y] delivery_cost[c,y]
+
+    ``delivery_cost`` is the network (transmission and distribution) cost of a commodity delivered
+    to a consumer; power plants and storage take electricity only as own use, losses or charging.
+    """
+    p = inputs.tech_param
+    delivery = (inputs.flow_in * inputs.commodity_param["delivery_cost"]).sum("commodity")
+    consumer = xr.DataArray(
+        ~inputs.techs["sector"].isin(NETWORK_SECTORS).to_numpy(),
+        {"tech": list(inputs.techs.index)},
+        ("tech",),
+    )
+    return p["var_om"] + p["cost_tiebreak"] + delivery.where(consumer, 0.0)
+
+
 def objective_coefficients(inputs, values: dict, lifetime: xr.DataArray) -> dict:
     """Objective coefficient of every variable (bnCNY2020 per unit, discounted to the base year).
 
     new[t,v]: capex[t,v] (df[v] - rem[t,v] df[end+1]);  cap[t,y]: df[y] fixed_om[t,y];
-    act[t,y]: df[y] (var_om + cost_tiebreak)[t,y];  supply[c,y]: df[y] price[c,y];
+    act[t,y]: df[y] var_cost[t,y] (:func:`variable_cost`);  supply[c,y]: df[y] price[c,y];
     backstop[y]: df[y] backstop_cost
 
     rem[t,v] = clip((v + L_t - 1 - end) / L_t, 0, 1) is the salvage share of life after the horizon.
@@ -462,7 +503,7 @@ def objective_coefficients(inputs, values: dict, lifetime: xr.DataArray) -> dict
     return {
         "new": p["capex"] * (df - rem * df_end),
         "cap": df * p["fixed_om"],
-        "act": df * (p["var_om"] + p["cost_tiebreak"]),
+        "act": df * variable_cost(inputs),
         "supply": df * inputs.commodity_param["price"],
         "backstop": df * values["backstop_cost"],
     }
@@ -472,7 +513,7 @@ def add_objective(ctx) -> None:
     """Minimise discounted system cost (bnCNY2020, discounted to the base year).
 
     sum_{t,v} capex[t,v] (df[v] - rem[t,v] df[end+1]) new[t,v]
-    + sum_{t,y} df[y] (fixed_om[t,y] cap[t,y] + (var_om + cost_tiebreak)[t,y] act[t,y])
+    + sum_{t,y} df[y] (fixed_om[t,y] cap[t,y] + var_cost[t,y] act[t,y])
     + sum_{c,y} df[y] price[c,y] supply[c,y] + sum_y df[y] backstop_cost backstop[y]
 
     with the coefficients of :func:`objective_coefficients`.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.build import resolve_settings, sink_series
-from model.equations import GW_YEAR_PJ
+from model.equations import GW_YEAR_PJ, variable_cost
 from model.parameters import members, observed_until
 
 INF = float("inf")
@@ -41,7 +41,7 @@ class CompiledVectors:
         self.base = {
             "capex": _np(p["capex"], "tech", "year"),
             "fixed_om": _np(p["fixed_om"], "tech", "year"),
-            "var": _np(p["var_om"] + p["cost_tiebreak"], "tech", "year"),
+            "var": _np(variable_cost(inp), "tech", "year"),
             "price": _np(inp.commodity_param["price"], "commodity", "year"),
             "max_build": _np(p["max_build"].fillna(0), "tech", "year"),
             "seed": _np(p["max_build_seed"], "tech", "year"),

@@ -27,6 +27,7 @@ from model.schema import (
     load_schema,
     load_source_keys,
     parse_float,
+    parse_year,
 )
 from model.units import UnitRegistry
 
@@ -454,6 +455,10 @@ def _report(path: Path, problems: Problems) -> str:
 
 def assemble(path: Path, tables, params) -> Inputs:
     """Turn validated tables (with their ``base`` column) into :class:`Inputs`."""
+    for frame in tables.values():  # "2030.0" (a spreadsheet export) is a valid year: canonicalise
+        for col in ("year", "vintage"):
+            if col in frame:
+                frame[col] = [str(parse_year(v)) if v != "" else "" for v in frame[col]]
     scalars, _ = settings_from(tables["settings"], params)
     years = np.arange(int(scalars["base_year"]), int(scalars["end_year"]) + 1)
     scalars, series = settings_from(tables["settings"], params, years)

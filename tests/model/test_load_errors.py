@@ -121,3 +121,25 @@ def test_assumption_needs_a_note(data):
 def test_missing_folder(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load_inputs(tmp_path / "nope")
+
+
+def test_spreadsheet_float_years_load_like_integers(data):
+    """A table re-saved by a spreadsheet or pandas writes years as '2030.0': same inputs."""
+    reference = load_inputs(data)
+
+    def floatify(frame):
+        dated = frame.year != ""
+        frame.loc[dated, "year"] = [f"{int(y)}.0" for y in frame.year[dated]]
+        return frame
+
+    for table in ("tech_parameters", "demand", "settings"):
+        edit(data, table, floatify)
+    again = load_inputs(data)
+    assert again.tech_param.equals(reference.tech_param)
+    assert again.demand.equals(reference.demand)
+    assert again.series.equals(reference.series)
+
+
+def test_fractional_year_is_reported(data):
+    edit(data, "demand", lambda f: f.assign(year=f.year.where(f.index != 0, "2020.5")))
+    assert "demand.csv line 2 column 'year': '2020.5' is not a year" in problems(data)
