@@ -2,7 +2,8 @@
 
 Solves the nine scenarios with the history years off (the seed study's information set, data up to
 2020) and on (2021-2024 pinned to observations), plus a sweep of the natural sink (0-4 Gt), and
-writes ``results/seed_roadmap/scenarios.csv``, ``sink_sweep.csv`` and the figures.
+writes ``results/seed_roadmap/scenarios.csv``, ``sink_sweep.csv``, the figures and the tables of
+docs/validation.md and docs/pathways.md (``tables.py``).
 
     python studies/seed_roadmap/run.py
 """
@@ -137,6 +138,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.path.insert(0, str(Path(__file__).parent))
     from figures import plot_all
+    from tables import main as write_tables
 
     inputs = load_inputs(CHINA_DATA)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -145,6 +147,7 @@ def main() -> int:
     sweep = run_sweep(inputs)
     sweep.to_csv(OUT / "sink_sweep.csv", index=False, float_format="%.4g")
     paths = plot_all(outs, OUT)
+    write_tables()  # the tables of docs/validation.md and docs/pathways.md
     logger.info(
         "wrote %s, %s and %d figure files",
         OUT / "scenarios.csv",
