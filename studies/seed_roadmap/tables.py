@@ -33,6 +33,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _electrification(s) -> str:
+    return f"{100 * s.electrification_2030:.0f} / {100 * s.electrification_2060:.0f} %"
+
+
 def _both(off, on, fmt) -> str:
     a, b = fmt(off), fmt(on)
     return a if a == b else f"{a} \\| {b}"
@@ -62,11 +66,7 @@ def scenario_table(grid: pd.DataFrame) -> str:
             _both(r, h, lambda s: str(int(s.coal_largest_until))),
             _both(r, h, lambda s: _pct(s.nonfossil_share_2030)),
             _both(r, h, lambda s: _pct(s.nonfossil_share_2060)),
-            _both(
-                r,
-                h,
-                lambda s: f"{100 * s.electrification_2030:.0f} / {100 * s.electrification_2060:.0f} %",
-            ),
+            _both(r, h, _electrification),
             _both(r, h, lambda s: f"{s.ccs_2060_gt:.2f}"),
             _both(r, h, lambda s: f"{s.co2_price_2060:,.0f}"),
             _both(r, h, lambda s: f"{s.backstop_gt:.2f}"),
@@ -94,7 +94,8 @@ def scenario_table(grid: pd.DataFrame) -> str:
                 "supply",
             )
         ]
-        sectors += f"| {r.growth} | {r.sink_gt:g} | " + " | ".join(f"{v:.2f}" for v in vals) + " |\n"
+        cells = " | ".join(f"{v:.2f}" for v in vals)
+        sectors += f"| {r.growth} | {r.sink_gt:g} | {cells} |\n"
     return head + "\n".join(rows) + sectors
 
 
