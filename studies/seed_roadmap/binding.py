@@ -31,6 +31,7 @@ FAMILIES = (
     "max_growth",
     "max_retirement",
     "min_utilisation",
+    "max_activity_decline",
     "vre_share",
     "flexibility",
     "adequacy",
