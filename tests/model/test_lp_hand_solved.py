@@ -157,3 +157,57 @@ def test_retirement_rate_limit_binds(tmp_path):
     np.testing.assert_allclose(
         out.capacity.sel(tech="coal_plant"), 10 * 0.9 ** (years - 2020), rtol=1e-9
     )
+
+
+def test_activity_decline_limit_binds(tmp_path):
+    """Dear coal (500 CNY/MWh) fixed at 50 TWh in 2020 may fall by at most 20 %/yr: 50 x 0.8^k."""
+    folder = power_system(
+        tmp_path,
+        techs=[COAL, GAS],
+        flows=COAL_FLOW,
+        params=plant(
+            "coal_plant",
+            var=500,
+            extra=[("coal_plant", "", "max_activity_decline", 0.2, "fraction")],
+        )
+        + plant("gas_plant", var=200),
+        stock=[("coal_plant", 2015, 10), ("gas_plant", 2015, 20)],
+        demand=100,
+        activity=[("coal_plant", 2020, "fix", 50.0)],
+    )
+    out = solve(folder)
+    years = np.arange(2020, 2026)
+    coal = 50.0 * 0.8 ** (years - 2020)
+    np.testing.assert_allclose(out.generation.sel(tech="coal_plant"), coal, rtol=1e-9)
+    np.testing.assert_allclose(out.generation.sel(tech="gas_plant"), 100 - coal, rtol=1e-9)
+
+
+def test_delivery_cost_paid_by_consumers_not_by_power_plants(tmp_path):
+    """Gas power (200 CNY/MWh, 10 % own use) serves 100 TWh and an electric boiler that makes
+    36 PJ (10 TWh) of heat. The 100 CNY/MWh network cost is paid on the boiler's 10 TWh only:
+    generation 110 / 0.9 TWh, cost per year 122.2 TWh x 200 + 10 TWh x 100 CNY/MWh."""
+    folder = power_system(
+        tmp_path,
+        techs=[GAS, ("e_boiler", "buildings", "heat")],
+        flows=[
+            ("gas_plant", "electricity", "in", 0.1, "TWh/TWh"),
+            ("e_boiler", "electricity", "in", 1.0, "PJ/PJ"),
+        ],
+        params=plant("gas_plant", var=200) + plant("e_boiler"),
+        stock=[("gas_plant", 2015, 20), ("e_boiler", 2015, 2)],
+        demand=100,
+        commodities=[{"commodity": "heat", "kind": "service", "unit": "PJ", "fuel": ""}],
+    )
+    demand = folder / "demand.csv"
+    rows = demand.read_text().splitlines()
+    rows.append("heat,medium,2020,36,PJ,illustrative,")
+    demand.write_text("\n".join(rows) + "\n")
+    params = folder / "commodity_parameters.csv"
+    params.write_text(
+        params.read_text() + "electricity,,delivery_cost,100,CNY2020/MWh,illustrative,\n"
+    )
+    out = solve(folder)
+    gen = 110.0 / 0.9
+    np.testing.assert_allclose(out.generation.sel(tech="gas_plant"), gen, rtol=1e-9)
+    per_year = gen * 1e6 * 200 / 1e9 + 10.0 * 1e6 * 100 / 1e9
+    assert float(out.cost) == pytest.approx(6 * per_year, rel=1e-9)
