@@ -122,18 +122,23 @@ def add_retirement_limits(ctx) -> None:
 def add_activity_decline(ctx) -> None:
     """Activity of a technology may fall by at most a share of last year's activity.
 
-    act[t,y] >= (1 - d_t) act[t,y-1]        (y > base year, where d_t = max_activity_decline < 1)
+    act[t,y] >= (1 - d_t) act[t,y-1] - s_t     (y > base year, where d_t = max_activity_decline < 1)
 
-    The aggregate end-use technologies stand for many heterogeneous users and fuel networks; a
-    single cost-minimising consumer would switch all of them in the year a vintage retires. The
-    bound is the activity analogue of MESSAGE's ``growth_activity_lo``.
+    with s_t = max_activity_decline_seed, an activity that may always be dropped, so that the
+    bound lapses once activity is small and an end use can be phased out completely (the
+    analogue of MESSAGE's ``growth_activity_lo`` with ``initial_activity_lo``). The aggregate
+    end-use technologies stand for many heterogeneous users and fuel networks; a single
+    cost-minimising consumer would switch all of them in the year a vintage retires.
     """
-    d = ctx.inputs.tech_param["max_activity_decline"]
+    p = ctx.inputs.tech_param
+    d = p["max_activity_decline"]
     years = ctx.inputs.years
     mask = (d < 1) & xr.DataArray(years > years[0], {"year": years}, ("year",))
     if bool(mask.any()):
         lhs = ctx.var["act"] - (1 - d) * term(ctx, "act", shift=1)
-        ctx.model.add_constraints(lhs >= 0, name="max_activity_decline", mask=mask)
+        ctx.model.add_constraints(
+            lhs >= -p["max_activity_decline_seed"], name="max_activity_decline", mask=mask
+        )
 
 
 def add_activity_limits(ctx) -> None:

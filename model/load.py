@@ -99,8 +99,18 @@ def read_tables(path: Path, problems: Problems) -> dict[str, pd.DataFrame]:
             continue
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
         frame.columns = [c.strip() for c in frame.columns]
-        tables[table] = frame.map(str.strip) if len(frame) else frame
+        frame = frame.map(str.strip) if len(frame) else frame
+        for col in ("year", "vintage"):  # "2030.0" (a spreadsheet export) is the year 2030
+            if col in frame:
+                frame[col] = [_canonical_year(v) for v in frame[col]]
+        tables[table] = frame
     return tables
+
+
+def _canonical_year(text: str) -> str:
+    """'2030.0' -> '2030'; blanks and non-years are kept for the cell checks to report."""
+    year = parse_year(text) if text != "" else None
+    return text if year is None else str(year)
 
 
 def dataset_hash(path: Path) -> str:
@@ -455,10 +465,6 @@ def _report(path: Path, problems: Problems) -> str:
 
 def assemble(path: Path, tables, params) -> Inputs:
     """Turn validated tables (with their ``base`` column) into :class:`Inputs`."""
-    for frame in tables.values():  # "2030.0" (a spreadsheet export) is a valid year: canonicalise
-        for col in ("year", "vintage"):
-            if col in frame:
-                frame[col] = [str(parse_year(v)) if v != "" else "" for v in frame[col]]
     scalars, _ = settings_from(tables["settings"], params)
     years = np.arange(int(scalars["base_year"]), int(scalars["end_year"]) + 1)
     scalars, series = settings_from(tables["settings"], params, years)

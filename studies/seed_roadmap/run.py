@@ -82,6 +82,13 @@ def metrics(out: xr.Dataset) -> dict:
         "co2_price_2060": float(out.co2_price.sel(year=2060)),
         "cost_bncny": float(out.cost),
     }
+    pe = out.primary_energy
+    for year in (2024, 2030, 2060):
+        total = float(pe.sel(year=year).sum())
+        row[f"primary_energy_{year}_gtce"] = total
+        for fuel in ("coal", "oil", "gas"):
+            row[f"{fuel}_pe_share_{year}"] = float(pe.sel(year=year, fuel=fuel)) / total
+    row["co2_2024_gt"] = float(out.co2.sel(year=2024))
     sec = out.co2_by_sector.sel(year=2060)
     for s in SECTORS_2060:
         row[f"co2_2060_{s}_gt"] = float(sec.sel(sector=s)) if s in sec.sector else 0.0

@@ -143,3 +143,15 @@ def test_spreadsheet_float_years_load_like_integers(data):
 def test_fractional_year_is_reported(data):
     edit(data, "demand", lambda f: f.assign(year=f.year.where(f.index != 0, "2020.5")))
     assert "demand.csv line 2 column 'year': '2020.5' is not a year" in problems(data)
+
+
+def test_float_year_duplicates_an_integer_year(data):
+    """'2030' and '2030.0' are the same key: reported as a duplicate, not silently merged."""
+
+    def duplicate(frame):
+        dated = frame[frame.year != ""].iloc[[0]].copy()
+        dated["year"] = f"{int(dated.year.iloc[0])}.0"
+        return pd.concat([frame, dated], ignore_index=True)
+
+    edit(data, "tech_parameters", duplicate)
+    assert "duplicate" in problems(data).lower()
