@@ -43,10 +43,27 @@ def sobol_bars(table: pd.DataFrame, output: str, *, max_parameters: int = 15) ->
     return fig
 
 
+#: a year whose widest 95 % interval of a total index exceeds this is not resolved by the design
+UNRESOLVED_WIDTH = 1.0
+
+
+def unresolved_years(table: pd.DataFrame) -> list[int]:
+    """Years in which some total index has a 95 % interval wider than :data:`UNRESOLVED_WIDTH`.
+
+    Typical of years held near observations: the output varies in a handful of samples only, the
+    variance estimate rests on them and the indices are not identified by the design.
+    """
+    width = (table["ST_conf_high"] - table["ST_conf_low"]).groupby(table["year"]).max()
+    return [int(y) for y in width.index[width > UNRESOLVED_WIDTH]]
+
+
 def sobol_time_figure(table: pd.DataFrame, output: str, *, max_parameters: int = 6) -> Figure:
     """Time-resolved S1 and ST of a trajectory output, with shaded intervals, for the leading
-    parameters (largest total index in any year)."""
+    parameters (largest total index in any year). Years whose intervals are wider than
+    :data:`UNRESOLVED_WIDTH` are left out of the plot and named in its title."""
     t = table[table["output"] == output]
+    skipped = unresolved_years(t)
+    t = t[~t["year"].isin(skipped)]
     leading = t.groupby("parameter")["ST"].max().sort_values(ascending=False).index[:max_parameters]
     with style():
         fig = Figure(figsize=(WIDTH_2, 2.6), layout="constrained")
@@ -77,10 +94,21 @@ def sobol_time_figure(table: pd.DataFrame, output: str, *, max_parameters: int =
             ax.set_title({"S1": "first order S1", "ST": "total ST"}[key])
         axes[0].set_ylabel("Sobol index (-)")
         axes[1].legend(loc="best", ncols=2)
-        fig.suptitle(
-            f"{output.replace('_', ' ')}: time-resolved Sobol indices, 95 % CI", fontsize=9
-        )
+        title = f"{output.replace('_', ' ')}: time-resolved Sobol indices, 95 % CI"
+        if skipped:
+            title += f" (not resolved, not drawn: {_years_text(skipped)})"
+        fig.suptitle(title, fontsize=9)
     return fig
+
+
+def _years_text(years: list[int]) -> str:
+    """[2021, 2022, 2023, 2030] -> '2021-2023, 2030'."""
+    runs, start = [], years[0]
+    for prev, year in zip(years, years[1:] + [None]):
+        if year is None or year != prev + 1:  # a run ends at prev
+            runs.append(str(start) if start == prev else f"{start}-{prev}")
+            start = year
+    return ", ".join(runs)
 
 
 def convergence_figure(table: pd.DataFrame, output: str, *, max_parameters: int = 6) -> Figure:

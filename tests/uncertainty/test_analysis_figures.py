@@ -117,3 +117,34 @@ def test_netua_figures_writes_every_figure(run_dir):
 def test_axis_labels_carry_units():
     assert label("co2_net", "Gt CO2") == "co2 net (Gt CO2)"
     assert label("coal_share", "1") == "coal share (-)"
+
+
+def test_time_figure_leaves_out_unresolved_years(tmp_path):
+    """A year whose total-index interval is wider than 1 (an output that varies in a handful of
+    samples, e.g. a year held to observations) is named in the title and not drawn."""
+    rows = []
+    for year in (2021, 2022, 2023, 2030):
+        for name, st in (("a", 0.6), ("b", 0.3)):
+            wide = year in (2021, 2022)
+            rows.append(
+                {
+                    "output": "coal_share",
+                    "year": year,
+                    "parameter": name,
+                    "S1": st / 2,
+                    "S1_conf_low": st / 2 - 0.1,
+                    "S1_conf_high": st / 2 + 0.1,
+                    "ST": 150.0 if wide else st,
+                    "ST_conf_low": -1e20 if wide else st - 0.1,
+                    "ST_conf_high": 1e21 if wide else st + 0.1,
+                }
+            )
+    table = pd.DataFrame(rows)
+    from uncertainty.figures_sensitivity import unresolved_years
+
+    assert unresolved_years(table) == [2021, 2022]
+    fig = fg.sobol_time_figure(table, "coal_share")
+    assert "not resolved, not drawn: 2021-2022" in fig._suptitle.get_text()
+    top = max(line.get_ydata().max() for ax in fig.axes for line in ax.get_lines())
+    assert top <= 1.0
+    _check(fig, tmp_path, "sobol_time_unresolved")
