@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tables import replace_between  # this folder (scripts run from it have it on sys.path)
 
 from model.build import Settings, build_model
 from model.load import CHINA_DATA, load_inputs
@@ -24,7 +25,6 @@ from model.solve import solve_model
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "results" / "seed_roadmap"
 DOC = ROOT / "docs" / "pathways.md"
-BEGIN, END = "<!-- binding:begin -->", "<!-- binding:end -->"
 #: families that express deployment, integration, turnover or resource limits
 FAMILIES = (
     "max_build",
@@ -88,16 +88,6 @@ def table(frame: pd.DataFrame, peak: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_doc(text: str) -> None:
-    """Replace the text between the markers of docs/pathways.md."""
-    doc = DOC.read_text()
-    if BEGIN not in doc or END not in doc:
-        raise SystemExit(f"{DOC} lacks the markers {BEGIN} / {END}")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
-
-
 def main() -> int:
     """Solve, collect the duals, write the CSV and the doc table."""
     inputs = load_inputs(CHINA_DATA)
@@ -115,7 +105,7 @@ def main() -> int:
         "rows, share-weighted PJ for vre_share). Sign: linopy's convention (a <= row that binds "
         "has a dual <= 0 in a minimisation).\n\n"
     )
-    write_doc(note + table(frame, peak))
+    replace_between(DOC, "binding", note + table(frame, peak))
     print(f"peak {peak}; {len(frame)} binding rows written to {OUT / 'binding.csv'} and {DOC}")
     return 0
 

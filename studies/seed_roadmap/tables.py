@@ -73,28 +73,16 @@ def scenario_table(grid: pd.DataFrame) -> str:
             r.top5_2060.replace(";", ", "),
         ]
         rows.append("| " + " | ".join(cells) + " |")
+    # the sector columns of run.py's metrics, in their order: co2_2060_<sector>_gt
+    columns = [c for c in grid.columns if c.startswith("co2_2060_") and c != "co2_2060_gt"]
+    names = [c.removeprefix("co2_2060_").removesuffix("_gt") for c in columns]
+    names = [n.replace("nonferrous", "non-ferrous").replace("_", " ") for n in names]
     sectors = (
         "\n\n2060 direct CO2 by sector, Gt (history off):\n\n"
-        "| growth | sink Gt | power | heat | steel | cement | chemicals | non-ferrous | "
-        "other industry | transport | buildings | supply |\n" + "| --- " * 12 + "|\n"
+        "| growth | sink Gt | " + " | ".join(names) + " |\n" + "| --- " * (len(names) + 2) + "|\n"
     )
     for _, r in grid[grid.history == "off"].iterrows():
-        vals = [
-            r[f"co2_2060_{s}_gt"]
-            for s in (
-                "power",
-                "heat",
-                "steel",
-                "cement",
-                "chemicals",
-                "nonferrous",
-                "other_industry",
-                "transport",
-                "buildings",
-                "supply",
-            )
-        ]
-        cells = " | ".join(f"{v:.2f}" for v in vals)
+        cells = " | ".join(f"{r[c]:.2f}" for c in columns)
         sectors += f"| {r.growth} | {r.sink_gt:g} | {cells} |\n"
     return head + "\n".join(rows) + sectors
 

@@ -14,23 +14,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 import zarr
+from test_engine_resume import MODEL  # the same slow, logging model
 
 from uncertainty import store
 from uncertainty.analysis import run_analysis
 from uncertainty.cli import main
-
-MODEL = """
-import os
-import time
-
-LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluations.log")
-
-def slow(x1, x2):
-    time.sleep({delay})
-    with open(LOG, "a") as fh:
-        fh.write(f"{{x1!r}} {{x2!r}}\\n")
-    return {{"y": x1 * x2, "z": [x1, x2, x1 + x2]}}
-"""
 
 STUDY = """
 [study]
