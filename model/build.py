@@ -43,6 +43,12 @@ class Settings:
         Hold history years (after the base year, up to ``history_end``) to the history table.
     peak_tolerance : float, optional
         Relative tolerance of the robust peak year.
+    carbon_policy : str
+        The carbon constraint before the neutrality year: ``"none"`` (neutrality from the
+        neutrality year only), ``"budget"`` (cumulative net CO2 over the budget window within
+        ``carbon_budget``) or ``"ets"`` (the national ETS price on covered emissions).
+    latest_peak : bool
+        Add the rows of the latest-peak search (:mod:`model.latest_peak`).
     overrides : dict
         Further scalar settings by name (as in ``settings.csv``, base units).
     """
@@ -54,6 +60,8 @@ class Settings:
     backstop_cost: float | None = None
     history: bool = True
     peak_tolerance: float | None = None
+    carbon_policy: str = "none"
+    latest_peak: bool = False
     overrides: dict = field(default_factory=dict)
 
 
@@ -68,24 +76,57 @@ def resolve_settings(inputs: Inputs, settings: Settings) -> dict:
     if settings.scenario not in inputs.demand.scenario.values:
         known = ", ".join(map(str, inputs.demand.scenario.values))
         raise InputError(f"unknown scenario {settings.scenario!r}; demand.csv defines: {known}")
-    for required in ("backstop_cost",):
-        if required not in merged:
-            raise InputError(f"setting {required!r} missing from settings.csv; add a row")
+    if settings.carbon_policy not in eq.CARBON_POLICIES:
+        raise InputError(
+            f"unknown carbon_policy {settings.carbon_policy!r}; "
+            f"known: {', '.join(eq.CARBON_POLICIES)}"
+        )
+    required = ["backstop_cost"]
+    if settings.carbon_policy == "budget":
+        required += ["carbon_budget", "carbon_budget_start", "carbon_budget_end"]
+    if settings.carbon_policy == "ets":
+        required += ["ets_price_base_year"]
+    for name in required:
+        if name not in merged:
+            raise InputError(
+                f"setting {name!r} missing from settings.csv (needed by carbon_policy "
+                f"{settings.carbon_policy!r}); add a row"
+            )
+    if settings.carbon_policy == "ets" and "ets_price" not in inputs.series:
+        raise InputError("carbon_policy 'ets' needs an ets_price series in settings.csv")
+    merged.setdefault("budget_row", float(settings.carbon_policy == "budget"))
     return merged
 
 
 def sink_series(inputs: Inputs, settings: Settings) -> xr.DataArray:
-    """Natural sink by year in MtCO2/yr (the run's constant override or the dataset's series)."""
+    """Natural sink by year in MtCO2/yr.
+
+    Without an override, the dataset's ``natural_sink`` (series or constant). With an override S
+    (the run's ``natural_sink``), S applies from ``sink_target_year`` on; when the dataset gives
+    ``sink_path_start``, the sink follows the dataset's path up to that year and then runs
+    linearly to S in ``sink_target_year`` (the sink counted every year along its path); otherwise
+    it is S in every year.
+    """
     years = inputs.years
-    if settings.natural_sink is not None:
-        return xr.DataArray(
-            np.full(len(years), float(settings.natural_sink)), {"year": years}, ("year",)
-        )
     if "natural_sink" in inputs.series:
-        return inputs.series["natural_sink"]
-    return xr.DataArray(
-        np.full(len(years), inputs.settings.get("natural_sink", 0.0)), {"year": years}, ("year",)
-    )
+        base = np.asarray(inputs.series["natural_sink"].values, float)
+    else:
+        base = np.full(len(years), inputs.settings.get("natural_sink", 0.0))
+    values = sink_path(years, base, inputs.settings, settings.natural_sink)
+    return xr.DataArray(values, {"year": years}, ("year",))
+
+
+def sink_path(years, base: np.ndarray, values: dict, target: float | None) -> np.ndarray:
+    """The sink path of :func:`sink_series` as numpy (shared with the fast path)."""
+    if target is None:
+        return base
+    start = values.get("sink_path_start")
+    if start is None:
+        return np.full(len(years), float(target))
+    end = values.get("sink_target_year", years[-1])
+    s0 = float(np.interp(start, years, base))
+    ramp = s0 + (float(target) - s0) * np.clip((years - start) / (end - start), 0.0, 1.0)
+    return np.where(years <= start, base, ramp)
 
 
 @dataclass
@@ -105,7 +146,8 @@ def add_variables(ctx: Context) -> None:
 
     ``new[tech, year]`` new capacity built in a year after the base year; ``cap[tech, year]``
     operable capacity; ``act[tech, year]`` activity; ``supply[commodity, year]`` supply of primary
-    commodities; ``backstop[year]`` priced neutrality slack from the neutrality year on.
+    commodities; ``backstop[year]`` priced removal that keeps the neutrality and budget rows
+    feasible (in every year; it appears only in those rows and the objective).
     """
     inp, m = ctx.inputs, ctx.model
     techs = inp.techs.index.rename("tech")
@@ -129,13 +171,7 @@ def add_variables(ctx: Context) -> None:
         name="supply",
         mask=primary & xr.DataArray(np.ones(len(years), bool), {"year": years}, ("year",)),
     )
-    neutral = years >= ctx.values["neutrality_year"]
-    ctx.var["backstop"] = m.add_variables(
-        lower=0,
-        coords=[years],
-        name="backstop",
-        mask=xr.DataArray(neutral, {"year": years}, ("year",)),
-    )
+    ctx.var["backstop"] = m.add_variables(lower=0, coords=[years], name="backstop")
 
 
 def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linopy.Model, Context]:
@@ -159,6 +195,7 @@ def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linop
     eq.add_retirement_limits(ctx)
     eq.add_activity_limits(ctx)
     eq.add_activity_decline(ctx)
+    eq.add_activity_growth(ctx)
     eq.add_commodity_balance(ctx)
     eq.add_potentials(ctx)
     eq.add_power_adequacy(ctx)
@@ -167,6 +204,8 @@ def build_model(inputs: Inputs, settings: Settings | None = None) -> tuple[linop
     eq.add_co2_storage(ctx)
     eq.add_co2_storage_limit(ctx)
     eq.add_neutrality(ctx)
+    eq.add_carbon_budget(ctx)
+    eq.add_peak_hold(ctx)
     eq.add_base_year_activity(ctx)
     if settings.history:
         eq.add_history(ctx)

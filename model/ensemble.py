@@ -87,6 +87,6 @@ class ChinaLP:
 
 
 def _chosen(params: dict, share: float) -> bool:
-    text = json.dumps({k: float(v) for k, v in sorted(params.items())})
+    text = json.dumps({k: v if isinstance(v, str) else float(v) for k, v in sorted(params.items())})
     h = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return h < share

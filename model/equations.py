@@ -56,7 +56,7 @@ def derive_arrays(ctx, sink: xr.DataArray) -> None:
     gross = combustion + p["process_co2"]
     life = p["lifetime"].isel(year=0).fillna(1000)
     a = ctx.arrays
-    a["df"], a["df_end"] = discount_factors(years, v["discount_rate"])
+    a["df"] = discount_factors(years, v["discount_rate"])
     a["gross_co2"] = gross  # MtCO2 per unit activity before capture
     a["emitted"] = gross * (1 - p["capture_rate"])
     a["captured"] = gross * p["capture_rate"]
@@ -97,7 +97,8 @@ def add_build_limits(ctx) -> None:
         m.add_constraints(new <= p["max_build"].fillna(0), name="max_build", mask=mask)
     if p["max_growth"].notnull().any():
         mask = p["max_growth"].notnull() & later
-        lhs = new - p["max_growth"].fillna(0) * term(ctx, "cap", shift=1)
+        coef = moved_coefficients(ctx.inputs)["max_growth"][2]
+        lhs = new + coef * term(ctx, "cap", shift=1)
         m.add_constraints(lhs <= p["max_build_seed"], name="max_growth", mask=mask)
 
 
@@ -135,10 +136,64 @@ def add_activity_decline(ctx) -> None:
     years = ctx.inputs.years
     mask = (d < 1) & xr.DataArray(years > years[0], {"year": years}, ("year",))
     if bool(mask.any()):
-        lhs = ctx.var["act"] - (1 - d) * term(ctx, "act", shift=1)
+        coef = moved_coefficients(ctx.inputs)["max_activity_decline"][2]
+        lhs = ctx.var["act"] + coef * term(ctx, "act", shift=1)
         ctx.model.add_constraints(
             lhs >= -p["max_activity_decline_seed"], name="max_activity_decline", mask=mask
         )
+
+
+def add_activity_growth(ctx) -> None:
+    """Activity of a technology may grow by at most a share of last year's activity plus a seed.
+
+    act[t,y] <= (1 + g_t) act[t,y-1] + s_t     (y > base year, where g_t = max_activity_growth given)
+
+    with s_t = max_activity_growth_seed, the activity that may always be added in a year (the
+    analogue of MESSAGE's ``growth_activity_up`` with ``initial_activity_up``): new options such as
+    CCS, BECCS, DAC and electrolysers scale up over years, not in the year they are needed.
+    """
+    p = ctx.inputs.tech_param
+    g = p["max_activity_growth"]
+    years = ctx.inputs.years
+    mask = g.notnull() & xr.DataArray(years > years[0], {"year": years}, ("year",))
+    if bool(mask.any()):
+        coef = moved_coefficients(ctx.inputs)["max_activity_growth"][2]
+        lhs = ctx.var["act"] + coef * term(ctx, "act", shift=1)
+        ctx.model.add_constraints(
+            lhs <= p["max_activity_growth_seed"], name="max_activity_growth", mask=mask
+        )
+
+
+def moved_coefficients(inputs) -> dict:
+    """Matrix coefficients that study targets can move, by constraint family.
+
+    Returns ``{family: (variable, lag, coefficient)}``: in the family's rows the variable at
+    (t, y - lag) has the coefficient (a (tech, year) array; NaN or 0 where it has none):
+
+    - ``max_growth``: cap[t,y-1] has -max_growth[t,y];
+    - ``max_activity_decline``: act[t,y-1] has -(1 - max_activity_decline[t,y]);
+    - ``max_activity_growth``: act[t,y-1] has -(1 + max_activity_growth[t,y]);
+    - ``vre_share``: act[t,y] has out[t,el,y] ([t in wind_solar] - max_vre_share[y]).
+
+    The constraint functions build their rows from these arrays and the fast path pushes the same
+    arrays per sample, so both always agree.
+    """
+    p = inputs.tech_param
+    out = {
+        "max_growth": ("cap", 1, -p["max_growth"].fillna(0)),
+        "max_activity_decline": ("act", 1, -(1 - p["max_activity_decline"])),
+        "max_activity_growth": ("act", 1, -(1 + p["max_activity_growth"].fillna(0))),
+    }
+    elec = "electricity" if "electricity" in inputs.commodities.index else None
+    if elec is not None and "wind_solar" in inputs.groups and "max_vre_share" in inputs.series:
+        gen = inputs.flow_out.sel(commodity=elec, drop=True)
+        vre = xr.DataArray(
+            inputs.techs.index.isin(inputs.groups["wind_solar"]).astype(float),
+            {"tech": inputs.techs.index.rename("tech")},
+            ("tech",),
+        )
+        out["vre_share"] = ("act", 0, gen * (vre - inputs.series["max_vre_share"]))
+    return out
 
 
 def add_activity_limits(ctx) -> None:
@@ -195,6 +250,7 @@ def add_potentials(ctx) -> None:
     }
     for (name, param), rows in inp.potentials.groupby(["name", "parameter"]):
         limit = xr.DataArray(series_over_years(rows, years), {"year": years}, ("year",))
+        limit = limit * potential_scale(years, ctx.values, ctx.settings.history, name, param)
         var = ctx.var[var_of[param]]
         if param == "max_supply":
             lhs = var.sel(commodity=name)
@@ -205,6 +261,16 @@ def add_potentials(ctx) -> None:
         if param == "max_new_capacity":
             mask = mask & (limit.year > years[0])
         m.add_constraints(lhs <= limit.fillna(0), name=f"potential_{param}_{name}", mask=mask)
+
+
+def potential_scale(years, values: dict, history: bool, name: str, param: str):
+    """Factor on a group's build ceiling (the ``new_capacity_scale:<group>`` setting) after the
+    observed years; 1 elsewhere."""
+    scale = values.get(f"new_capacity_scale:{name}")
+    if param != "max_new_capacity" or scale is None:
+        return 1.0
+    end = values.get("history_end", years[0]) if history else years[0]
+    return xr.DataArray(np.where(years <= end, 1.0, float(scale)), {"year": years}, ("year",))
 
 
 def scenario_demand(inputs, settings) -> xr.DataArray:
@@ -289,14 +355,10 @@ def add_vre_share(ctx) -> None:
         or "max_vre_share" not in inp.series
     ):
         return
-    out = inp.flow_out.sel(commodity=ctx.arrays["elec"]) * ctx.var["act"]
-    gen = out.sum("tech")
-    vre = out.sel(tech=inp.groups["wind_solar"]).sum("tech")
+    coef = moved_coefficients(inp)["vre_share"][2]
     years = inp.years
     mask = xr.DataArray(years > years[0], {"year": years}, ("year",))
-    ctx.model.add_constraints(
-        vre - inp.series["max_vre_share"] * gen <= 0, name="vre_share", mask=mask
-    )
+    ctx.model.add_constraints((coef * ctx.var["act"]).sum("tech") <= 0, name="vre_share", mask=mask)
 
 
 def add_co2_storage(ctx) -> None:
@@ -326,11 +388,112 @@ def add_neutrality(ctx) -> None:
     """Carbon neutrality from the neutrality year, with a priced backstop that keeps it feasible.
 
     co2[y] - removals[y] - backstop[y] <= sink[y]        for y >= neutrality_year
+
+    held in every year from the neutrality year to the end of the horizon (which runs past the
+    reported years, as in TIMES/MESSAGE practice, so that the target is not met by a one-year
+    cliff in its last year).
     """
     years = ctx.inputs.years
     lhs = co2_expression(ctx) - removal_expression(ctx) - term(ctx, "backstop")
     mask = xr.DataArray(years >= ctx.values["neutrality_year"], {"year": years}, ("year",))
     ctx.model.add_constraints(lhs <= ctx.arrays["sink"], name="neutrality", mask=mask)
+
+
+CARBON_POLICIES = ("none", "budget", "ets")
+
+
+def budget_window(years, values) -> np.ndarray:
+    """Years counted by the carbon budget: ``carbon_budget_start`` to ``carbon_budget_end``."""
+    return (years >= values["carbon_budget_start"]) & (years <= values["carbon_budget_end"])
+
+
+def budget_rhs(years, values, sink) -> float:
+    """Right-hand side of the budget row (MtCO2): the budget plus the sink over the window."""
+    window = budget_window(years, values)
+    return float(values["carbon_budget"] + np.asarray(sink, float)[window].sum())
+
+
+def add_carbon_budget(ctx) -> None:
+    """Cumulative net CO2 over the budget window within the carbon budget (``carbon_policy =
+    "budget"``).
+
+    sum_{y in W} (co2[y] - removals[y] - backstop[y]) <= B + sum_{y in W} sink[y]
+
+    with W the years from ``carbon_budget_start`` to ``carbon_budget_end`` and B =
+    ``carbon_budget``: the natural sink is counted every year along its path, and the budget's
+    dual, undiscounted, is a CO2 price rising at the discount rate (Hotelling).
+    """
+    if not ctx.values.get("budget_row"):
+        return
+    years = ctx.inputs.years
+    window = xr.DataArray(budget_window(years, ctx.values), {"year": years}, ("year",))
+    net = co2_expression(ctx) - removal_expression(ctx) - term(ctx, "backstop")
+    lhs = (net * window.astype(float)).sum("year")
+    rhs = budget_rhs(years, ctx.values, ctx.arrays["sink"])
+    ctx.model.add_constraints(lhs <= rhs, name="carbon_budget")
+
+
+def ets_price_path(years, values, series) -> np.ndarray:
+    """National ETS allowance price by year (base units, bnCNY2020/MtCO2).
+
+    The observed ``ets_price`` series up to ``ets_price_base_year``, then growing at
+    ``ets_price_growth`` per year: p[y] = p[y0] (1 + g)^(y - y0).
+    """
+    if "ets_price" not in series:
+        return np.zeros(len(years))
+    observed = np.asarray(series["ets_price"].values, float)
+    y0 = values.get("ets_price_base_year", years[-1])
+    p0 = float(np.interp(y0, years, observed))
+    grown = p0 * (1 + values.get("ets_price_growth", 0.0)) ** np.maximum(years - y0, 0)
+    return np.where(years <= y0, observed, grown)
+
+
+def ets_cost(inputs, values, policy: str) -> xr.DataArray:
+    """ETS cost per unit of activity (bnCNY2020 per unit): price x coverage x emitted CO2.
+
+    ets[t,y] = p[y] ets_coverage[t,y] emitted[t,y]   under ``carbon_policy = "ets"``, else 0.
+    """
+    p = inputs.tech_param
+    emitted = emitted_factor(inputs)
+    if policy != "ets":
+        return xr.zeros_like(emitted)
+    years = inputs.years
+    price = xr.DataArray(ets_price_path(years, values, inputs.series), {"year": years}, ("year",))
+    return price * p["ets_coverage"] * emitted
+
+
+def emitted_factor(inputs) -> xr.DataArray:
+    """Gross CO2 after capture per unit of activity (MtCO2 per unit), over (tech, year)."""
+    p = inputs.tech_param
+    combustion = (inputs.flow_in * inputs.commodity_param["co2_factor"]).sum("commodity")
+    return (combustion + p["process_co2"]) * (1 - p["capture_rate"])
+
+
+def peak_hold_years(years, values) -> np.ndarray:
+    """Years y with a row co2[y] >= co2[y-1] for the latest-peak search."""
+    start = values.get("latest_peak_from", years[0])
+    return (years > start) & (years <= report_end(years, values))
+
+
+def report_end(years, values) -> int:
+    """Last reported year (``report_end_year``, default: the end year)."""
+    return int(min(values.get("report_end_year", years[-1]), years[-1]))
+
+
+def add_peak_hold(ctx) -> None:
+    """Rows that can hold CO2 non-decreasing up to a trial peak year (free by default).
+
+    co2[y] - co2[y-1] >= lo[y]    for latest_peak_from < y <= report end, lo = -inf
+
+    The latest-peak search (:mod:`model.latest_peak`) sets lo[y] = 0 for y <= P.
+    """
+    if not ctx.settings.latest_peak:
+        return
+    years = ctx.inputs.years
+    co2 = co2_expression(ctx)
+    mask = xr.DataArray(peak_hold_years(years, ctx.values), {"year": years}, ("year",))
+    lhs = co2 - co2.shift(year=1)
+    ctx.model.add_constraints(lhs >= -1e30, name="peak_hold", mask=mask)
 
 
 def _bound_arrays(frame, techs, years) -> dict[str, xr.DataArray]:
@@ -461,11 +624,28 @@ def add_history(ctx) -> None:
             ctx.model.add_constraints(con, name=f"history_{i}_{row.quantity}_{side}")
 
 
-def discount_factors(years: np.ndarray, rate: float) -> tuple[xr.DataArray, float]:
-    """Discount factors to the base year, by year, and for the year after the horizon."""
+def discount_factors(years: np.ndarray, rate: float) -> xr.DataArray:
+    """Discount factors to the base year, by year."""
     base = years[0]
-    df = xr.DataArray((1 + rate) ** -(years - base).astype(float), {"year": years}, ("year",))
-    return df, (1 + rate) ** -float(years[-1] + 1 - base)
+    return xr.DataArray((1 + rate) ** -(years - base).astype(float), {"year": years}, ("year",))
+
+
+def annuity_share(years: np.ndarray, lifetime: np.ndarray, rate: float) -> np.ndarray:
+    """Share of an investment's cost paid within the horizon, on an annuity basis (tech x year).
+
+    An investment of vintage v is paid as L equal annuities in the years v, ..., v + L - 1; the
+    objective counts the n = min(L, end - v + 1) paid within the horizon, discounted to v:
+
+        share[t,v] = (1 - (1+r)^-n) / (1 - (1+r)^-L)      (n / L when r = 0)
+
+    so that what lies after the horizon is salvage (TIMES's salvage on the annuity stream).
+    """
+    life = np.asarray(lifetime, float)[:, None]
+    n = np.minimum(life, years[-1] - years[None, :] + 1.0)
+    if rate == 0:
+        return n / life
+    q = 1.0 / (1.0 + rate)
+    return (1 - q**n) / (1 - q**life)
 
 
 #: Sectors whose technologies generate, store or lose electricity rather than take it from the grid:
@@ -492,23 +672,26 @@ def variable_cost(inputs) -> xr.DataArray:
     return p["var_om"] + p["cost_tiebreak"] + delivery.where(consumer, 0.0)
 
 
-def objective_coefficients(inputs, values: dict, lifetime: xr.DataArray) -> dict:
+def objective_coefficients(
+    inputs, values: dict, lifetime: xr.DataArray, policy: str = "none"
+) -> dict:
     """Objective coefficient of every variable (bnCNY2020 per unit, discounted to the base year).
 
-    new[t,v]: capex[t,v] (df[v] - rem[t,v] df[end+1]);  cap[t,y]: df[y] fixed_om[t,y];
-    act[t,y]: df[y] var_cost[t,y] (:func:`variable_cost`);  supply[c,y]: df[y] price[c,y];
-    backstop[y]: df[y] backstop_cost
-
-    rem[t,v] = clip((v + L_t - 1 - end) / L_t, 0, 1) is the salvage share of life after the horizon.
+    new[t,v]: capex[t,v] df[v] share[t,v] (:func:`annuity_share`);  cap[t,y]: df[y] fixed_om[t,y];
+    act[t,y]: df[y] (var_cost[t,y] + ets[t,y]) (:func:`variable_cost`, :func:`ets_cost`);
+    supply[c,y]: df[y] price[c,y];  backstop[y]: df[y] backstop_cost
     """
     p, years = inputs.tech_param, inputs.years
-    df, df_end = discount_factors(years, values["discount_rate"])
-    vint = xr.DataArray(years, {"year": years}, ("year",))
-    rem = ((vint + lifetime - 1 - years[-1]) / lifetime).clip(0, 1)
+    df = discount_factors(years, values["discount_rate"])
+    share = xr.DataArray(
+        annuity_share(years, lifetime.values, values["discount_rate"]),
+        {"tech": lifetime.tech.values, "year": years},
+        ("tech", "year"),
+    )
     return {
-        "new": p["capex"] * (df - rem * df_end),
+        "new": p["capex"] * df * share,
         "cap": df * p["fixed_om"],
-        "act": df * variable_cost(inputs),
+        "act": df * (variable_cost(inputs) + ets_cost(inputs, values, policy)),
         "supply": df * inputs.commodity_param["price"],
         "backstop": df * values["backstop_cost"],
     }
@@ -517,12 +700,14 @@ def objective_coefficients(inputs, values: dict, lifetime: xr.DataArray) -> dict
 def add_objective(ctx) -> None:
     """Minimise discounted system cost (bnCNY2020, discounted to the base year).
 
-    sum_{t,v} capex[t,v] (df[v] - rem[t,v] df[end+1]) new[t,v]
+    sum_{t,v} capex[t,v] df[v] share[t,v] new[t,v]
     + sum_{t,y} df[y] (fixed_om[t,y] cap[t,y] + var_cost[t,y] act[t,y])
     + sum_{c,y} df[y] price[c,y] supply[c,y] + sum_y df[y] backstop_cost backstop[y]
 
     with the coefficients of :func:`objective_coefficients`.
     """
-    coef = objective_coefficients(ctx.inputs, ctx.values, ctx.arrays["lifetime"])
+    coef = objective_coefficients(
+        ctx.inputs, ctx.values, ctx.arrays["lifetime"], ctx.settings.carbon_policy
+    )
     obj = sum((coef[name] * term(ctx, name)).sum() for name in coef)
     ctx.model.add_objective(obj)

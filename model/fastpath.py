@@ -26,7 +26,8 @@ import xarray as xr
 from model import equations as eq
 from model.build import Settings, build_model, resolve_settings, sink_series
 from model.fastvectors import CompiledVectors
-from model.load import Inputs
+from model.latest_peak import LatestPeakSearch
+from model.load import Inputs, series_over_years
 from model.outputs import extract_outputs, prepare_extraction, update_extraction
 from model.parameters import apply_parameters, parse_targets
 from model.solve import HIGHS_OPTIONS, SolveError, quiet_stdout
@@ -91,6 +92,8 @@ def _structure_settings(settings: Settings, targets) -> Settings:
     overrides = dict(settings.overrides)
     if "co2_storage_limit" in kinds:
         overrides["co2_storage_max"] = 1e12  # placeholder, set per sample
+    if kinds & {"carbon_policy", "carbon_budget"} or settings.carbon_policy == "budget":
+        overrides["budget_row"] = 1.0  # the budget row exists; relaxed when a sample has no budget
     return replace(settings, overrides=overrides, **changes)
 
 
@@ -118,6 +121,7 @@ class ParametricLP:
         "max_build",
         "max_growth",
         "co2_storage_limit",
+        "carbon_budget",
     )
 
     def __init__(
@@ -136,12 +140,20 @@ class ParametricLP:
         self.highs = highs_from_matrices(self.model, HIGHS_OPTIONS)
         self.n_cols = len(self.model.matrices.vlabels)
         self._cols = {n: self.labels.columns(v.labels) for n, v in self.ctx.var.items()}
+        self.potential_families = sorted(
+            f"potential_max_new_capacity_{t.arg}"
+            for t in self.targets.values()
+            if t.kind == "new_capacity_scale"
+        )
         self._rows = {
             n: self.labels.rows(self.model.constraints[n].labels)
-            for n in self.ROW_FAMILIES
+            for n in self.ROW_FAMILIES + tuple(self.potential_families)
             if n in self.model.constraints
         }
-        self._growth_coefficients()
+        self._coefficient_maps()
+        self.latest_peak = None
+        if self.settings.latest_peak:
+            self.latest_peak = LatestPeakSearch.from_model(self.model, self.ctx, self.labels)
         self.prep = prepare_extraction(self.ctx)
         self.compiled = CompiledVectors(self)
         self.build_seconds = time.perf_counter() - start
@@ -152,17 +164,23 @@ class ParametricLP:
         self.ref_iterations = int(self.highs.getInfo().simplex_iteration_count)
         self.warm_limit = warm_iteration_limit or max(1000, 5 * self.ref_iterations)
 
-    def _growth_coefficients(self) -> None:
-        """Rows of max_growth and the columns of cap[t, y-1] whose coefficient is -max_growth."""
-        if "max_growth" not in self._rows:
-            self._growth = None
-            return
-        rows = self.model.constraints["max_growth"].labels
-        prev = self.ctx.var["cap"].labels.shift(year=1, fill_value=-1).broadcast_like(rows)
-        keep, row_idx = self.labels.rows(rows)
-        cols = self.labels.col_of[np.maximum(prev.values.ravel()[keep], 0)]
-        ok = prev.values.ravel()[keep] >= 0
-        self._growth = (rows, keep[ok], row_idx[ok], cols[ok])
+    def _coefficient_maps(self) -> None:
+        """For each family of :func:`model.equations.moved_coefficients` present in the model:
+        its (row, column) pairs in HiGHS and their flat positions in the (tech, year) array."""
+        self._coefs = {}
+        for name, (var, lag, coef) in eq.moved_coefficients(self.inputs).items():
+            if name not in self.model.constraints:
+                continue
+            coef = coef.transpose("tech", "year")
+            rows = self.model.constraints[name].labels.broadcast_like(coef).transpose(*coef.dims)
+            cols = self.ctx.var[var].labels
+            cols = (cols.shift(year=lag, fill_value=-1) if lag else cols).transpose(*coef.dims)
+            nonzero = (coef.fillna(0) != 0).any("year").broadcast_like(coef)
+            ok = (rows.values >= 0) & (cols.values >= 0) & nonzero.values
+            where = np.flatnonzero(ok.ravel())
+            row_idx = self.labels.row_of[rows.values.ravel()[where]]
+            col_idx = self.labels.col_of[cols.values.ravel()[where]]
+            self._coefs[name] = (row_idx.astype(np.int32), col_idx.astype(np.int32), where)
 
     def _check_optimal(self, what: str) -> None:
         status = self.highs.getModelStatus()
@@ -176,8 +194,10 @@ class ParametricLP:
         return values
 
     def vectors(self, inputs: Inputs, settings: Settings, values: dict) -> dict:
-        """The sample's full cost vector, moved row bounds and growth coefficients (numpy)."""
-        coef = eq.objective_coefficients(inputs, values, self.ctx.arrays["lifetime"])
+        """The sample's full cost vector, moved row bounds and coefficients (numpy)."""
+        coef = eq.objective_coefficients(
+            inputs, values, self.ctx.arrays["lifetime"], settings.carbon_policy
+        )
         c = np.zeros(self.n_cols)
         for name, arr in coef.items():
             labels = self.ctx.var[name].labels
@@ -190,12 +210,19 @@ class ParametricLP:
             rows.append(
                 (idx.astype(np.int32), _flat(lower, labels)[keep], _flat(upper, labels)[keep])
             )
-        growth = None
-        if self._growth is not None:
-            labels, keep, row_idx, cols = self._growth
-            g = -_flat(inputs.tech_param["max_growth"].fillna(0), labels)[keep]
-            growth = (row_idx, cols, g)
-        return {"c": c, "rows": rows, "growth": growth}
+        arrays = {
+            name: np.nan_to_num(arr.transpose("tech", "year").values.astype(float))
+            for name, (_, _, arr) in eq.moved_coefficients(inputs).items()
+            if name in self._coefs
+        }
+        return {"c": c, "rows": rows, "coefs": self.coefficient_updates(arrays)}
+
+    def coefficient_updates(self, arrays: dict) -> list:
+        """(rows, columns, values) per moved-coefficient family from (tech, year) arrays."""
+        out = []
+        for name, (rows, cols, where) in self._coefs.items():
+            out.append((rows, cols, arrays[name].ravel()[where]))
+        return out
 
     def apply_vectors(self, vectors: dict) -> None:
         """Send precomputed vectors to HiGHS (the only HiGHS calls of an update)."""
@@ -203,9 +230,9 @@ class ParametricLP:
         h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), vectors["c"])
         for idx, lo, up in vectors["rows"]:
             h.changeRowsBounds(len(idx), idx, lo, up)
-        if vectors["growth"] is not None:
-            for r, col, value in zip(*vectors["growth"], strict=True):
-                h.changeCoeff(int(r), int(col), float(value))
+        for rows, cols, values in vectors["coefs"]:
+            for r, col, value in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
+                h.changeCoeff(r, col, value)
 
     def _row_bounds(self, inputs, settings, values) -> dict:
         """(lower, upper) right-hand sides of the families present, as DataArrays or floats."""
@@ -225,6 +252,19 @@ class ParametricLP:
             out["max_growth"] = (-INF, p["max_build_seed"])
         if "co2_storage_limit" in self._rows:
             out["co2_storage_limit"] = (-INF, values.get("co2_storage_max", INF))
+        if "carbon_budget" in self._rows:
+            sink = sink_series(inputs, settings).values
+            active = settings.carbon_policy == "budget"
+            out["carbon_budget"] = (-INF, eq.budget_rhs(years, values, sink) if active else INF)
+        for name in self.potential_families:
+            group = name.removeprefix("potential_max_new_capacity_")
+            rows = inputs.potentials[
+                (inputs.potentials.name == group)
+                & (inputs.potentials.parameter == "max_new_capacity")
+            ]
+            limit = xr.DataArray(series_over_years(rows, years), {"year": years}, ("year",))
+            scale = eq.potential_scale(years, values, settings.history, group, "max_new_capacity")
+            out[name] = (-INF, limit * scale)
         return out
 
     def solve_sample(self, params: dict) -> tuple[xr.Dataset, dict]:
@@ -235,7 +275,8 @@ class ParametricLP:
         outputs : xarray.Dataset
             As :func:`model.outputs.extract_outputs`.
         diagnostics : dict
-            ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0).
+            ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0)
+            and, with the latest-peak search, ``latest_peak_seconds``.
         """
         sample = self.compiled.sample(params)
         vectors = self.compiled.vectors(sample)
@@ -244,12 +285,18 @@ class ParametricLP:
         iterations, warm = self._warm_solve()
         seconds = time.perf_counter() - start
         out = self._extract(sample, vectors["df"])
-        return out, {
+        diagnostics = {
             "solve_seconds": seconds,
             "iterations": iterations,
             "warm": float(warm),
             "rebuilt": 0.0,
         }
+        if self.latest_peak is not None:
+            start = time.perf_counter()
+            found = self.latest_peak.run(self.highs, float(out.cost))
+            out = out.assign(found.as_variables())
+            diagnostics["latest_peak_seconds"] = time.perf_counter() - start
+        return out, diagnostics
 
     def _warm_solve(self) -> tuple[int, bool]:
         """Solve from the reference basis; on failure or too many iterations, cold with presolve."""
@@ -286,7 +333,11 @@ class ParametricLP:
             flat = np.full(len(self.inputs.years), np.nan)
             flat[keep] = np.asarray(sol.row_dual)[rows]
             duals["neutrality"] = np.where(self.inputs.years >= sample["ny"], flat, np.nan)
-        prep = update_extraction(self.prep, sample["demand"], sample["sink"], df)
+        if "carbon_budget" in self._rows:
+            duals["carbon_budget"] = float(np.asarray(sol.row_dual)[self._rows["carbon_budget"][1]][0])
+        prep = update_extraction(
+            self.prep, sample["demand"], sample["sink"], df, self.compiled.carbon(sample)
+        )
         objective = float(self.highs.getInfo().objective_function_value)
         return extract_outputs(prep, solution, duals, objective)
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.build import resolve_settings, sink_series
+from model import equations as eq
+from model.build import resolve_settings, sink_path
 from model.equations import GW_YEAR_PJ, variable_cost
-from model.parameters import members, observed_until
+from model.load import series_over_years
+from model.outputs import carbon_prices
+from model.parameters import RATE_PARAMETERS, members, observed_until, rate_members
 
 INF = float("inf")
 
@@ -24,7 +27,7 @@ def _np(arr, *dims) -> np.ndarray:
 
 
 class CompiledVectors:
-    """Per-sample cost vector, row bounds and growth coefficients from numpy index maps.
+    """Per-sample cost vector, row bounds and moved coefficients from numpy index maps.
 
     Parameters
     ----------
@@ -45,37 +48,62 @@ class CompiledVectors:
             "price": _np(inp.commodity_param["price"], "commodity", "year"),
             "max_build": _np(p["max_build"].fillna(0), "tech", "year"),
             "seed": _np(p["max_build_seed"], "tech", "year"),
-            "growth": _np(p["max_growth"].fillna(0), "tech", "year"),
+            "ets": _np(p["ets_coverage"] * eq.emitted_factor(inp), "tech", "year"),
         }
-        life = lp.ctx.arrays["lifetime"].values.astype(float)
-        end = self.years[-1]
-        self.rem = np.clip((self.years[None, :] + life[:, None] - 1 - end) / life[:, None], 0, 1)
+        self.moved = {
+            name: np.asarray(arr.transpose("tech", "year").values, float)
+            for name, (_, _, arr) in eq.moved_coefficients(inp).items()
+        }
+        self.rates = {
+            kind: _np(p[param], "tech", "year") for kind, param in RATE_PARAMETERS.items()
+        }
+        self.vre_share = (
+            np.asarray(inp.series["max_vre_share"].values, float)
+            if "max_vre_share" in inp.series
+            else None
+        )
+        if self.vre_share is not None:
+            self.gen = _np(inp.flow_out.sel(commodity="electricity", drop=True), "tech", "year")
+            self.vre_member = inp.techs.index.isin(inp.groups.get("wind_solar", [])).astype(float)
+        self.life = lp.ctx.arrays["lifetime"].values.astype(float)
         self.demand = {
             s: _np(inp.demand.sel(scenario=s), "commodity", "year")
             for s in inp.demand.scenario.values
         }
         self.values, self.scenario = values, st.scenario
+        self.policy = st.carbon_policy
         self.observed = observed_until(inp, st)
-        self.sink = np.asarray(sink_series(inp, st).values, float)
+        self.base_sink = self._base_sink(inp)
+        self.sink = sink_path(self.years, self.base_sink, inp.settings, st.natural_sink)
         self.k_adequacy = (1 + values["reserve_margin"]) / (GW_YEAR_PJ * values["load_factor"])
         self.elec = self.comms.index("electricity") if "electricity" in self.comms else None
         self.cols = {n: self._unravel(lp._cols[n], v.labels) for n, v in lp.ctx.var.items()}
         self.rows = {
             n: self._unravel(lp._rows[n], lp.model.constraints[n].labels) for n in lp._rows
         }
-        self.growth_rows = None
-        if lp._growth is not None:
-            labels, keep, row_idx, cols = lp._growth
-            self.growth_rows = (row_idx, cols, self._unravel((keep, row_idx), labels)[1])
+        self.potentials = {name: self._potential(inp, name) for name in lp.potential_families}
         self.index = {
             "tech": {t: i for i, t in enumerate(self.techs)},
             "commodity": {c: i for i, c in enumerate(self.comms)},
         }
 
+    def _base_sink(self, inp) -> np.ndarray:
+        if "natural_sink" in inp.series:
+            return np.asarray(inp.series["natural_sink"].values, float)
+        return np.full(len(self.years), inp.settings.get("natural_sink", 0.0))
+
+    def _potential(self, inp, name: str) -> np.ndarray:
+        group = name.removeprefix("potential_max_new_capacity_")
+        pot = inp.potentials
+        rows = pot[(pot.name == group) & (pot.parameter == "max_new_capacity")]
+        return series_over_years(rows, self.years)
+
     @staticmethod
     def _unravel(keep_idx, labels):
         """Positions as index arrays in canonical dimension order (first dim tech/commodity)."""
         keep, idx = keep_idx
+        if labels.ndim == 0:  # a single row (the carbon budget)
+            return idx, (np.zeros(len(keep), dtype=int),)
         by_dim = dict(zip(labels.dims, np.unravel_index(keep, labels.shape), strict=True))
         order = [d for d in ("tech", "commodity", "year") if d in by_dim]
         return idx, tuple(by_dim[d] for d in order)
@@ -92,20 +120,32 @@ class CompiledVectors:
             "sink": self.sink,
             "storage": self.values.get("co2_storage_max", INF),
             "demand": self.demand[self.scenario],
+            "policy": self.policy,
+            "values": dict(self.values),
+            "rates": {k: v.copy() for k, v in self.rates.items()},
+            "vre_scale": 1.0,
+            "new_capacity": {},
         }
         for name, target in self.lp.targets.items():
-            v = float(params[name])
-            self._apply(s, target, v)
+            self._apply(s, target, params[name])
         return s
 
-    def _apply(self, s: dict, target, v: float) -> None:
+    def _apply(self, s: dict, target, raw) -> None:
         kind, arg = target.kind, target.arg
+        if kind == "carbon_policy":
+            s["policy"] = str(raw)
+            return
+        v = float(raw)
+        later = self.years > self.observed
         if kind in ("capex_scale", "build_rate_scale"):
             idx = [self.index["tech"][t] for t in members(self.lp.inputs, arg)]
             if kind == "capex_scale":
                 s["capex"][idx] *= v
             else:  # build limits move only after the observed years
-                s["build"][np.ix_(idx, self.years > self.observed)] *= v
+                s["build"][np.ix_(idx, later)] *= v
+        elif kind in RATE_PARAMETERS:
+            idx = [self.index["tech"][t] for t in rate_members(self.lp.inputs, kind, arg)]
+            s["rates"][kind][np.ix_(idx, later)] = v
         elif kind == "fuel_price_scale":
             s["price"][self.index["commodity"][arg]] *= v
         elif kind == "growth":
@@ -113,34 +153,65 @@ class CompiledVectors:
             lo, hi, w = ("low", "medium", g) if g <= 1 else ("medium", "high", g - 1)
             s["demand"] = (1 - w) * self.demand[lo] + w * self.demand[hi]
         elif kind == "natural_sink":
-            s["sink"] = np.full(len(self.years), v * 1000.0)
+            s["sink"] = sink_path(self.years, self.base_sink, self.lp.inputs.settings, v * 1000.0)
         elif kind == "discount_rate":
             s["rate"] = v
+            s["values"]["discount_rate"] = v
         elif kind == "neutrality_year":
             s["ny"] = int(round(v))
         elif kind == "co2_storage_limit":
             s["storage"] = v * 1000.0
+        elif kind == "carbon_budget":
+            s["values"]["carbon_budget"] = v * 1000.0
+        elif kind == "ets_price_growth":
+            s["values"]["ets_price_growth"] = v
+        elif kind == "max_vre_share_scale":
+            s["vre_scale"] = v
+        elif kind == "new_capacity_scale":
+            s["new_capacity"][arg] = v
+
+    def carbon(self, s: dict) -> dict:
+        """The carbon policy's prices of a sample (:func:`model.outputs.carbon_prices`)."""
+        return carbon_prices(self.years, s["values"], self.lp.inputs.series, s["policy"])
 
     def vectors(self, s: dict) -> dict:
-        """Cost vector, row bounds and growth coefficients for a sample from :meth:`sample`."""
+        """Cost vector, row bounds and moved coefficients for a sample from :meth:`sample`."""
         b = self.base
         df = (1 + s["rate"]) ** -(self.years - self.years[0]).astype(float)
-        df_end = (1 + s["rate"]) ** -float(self.years[-1] + 1 - self.years[0])
+        share = eq.annuity_share(self.years, self.life, s["rate"])
+        ets = self.carbon(s)["ets_price"]
         c = np.zeros(self.lp.n_cols)
         cost = {
-            "new": b["capex"] * s["capex"][:, None] * (df - self.rem * df_end),
+            "new": b["capex"] * s["capex"][:, None] * df * share,
             "cap": df * b["fixed_om"],
-            "act": df * b["var"],
+            "act": df * (b["var"] + b["ets"] * ets),
             "supply": df * b["price"] * s["price"][:, None],
             "backstop": df * self.values["backstop_cost"],
         }
         for name, (cols, where) in self.cols.items():
             c[cols] = np.nan_to_num(cost[name][where])
-        return {"c": c, "rows": self._rows(s), "growth": self._growth(s), "df": df}
+        coefs = self.lp.coefficient_updates(self._moved(s))
+        return {"c": c, "rows": self._rows(s), "coefs": coefs, "df": df}
+
+    def _moved(self, s: dict) -> dict:
+        """Moved coefficient arrays (tech x year) of :func:`model.equations.moved_coefficients`."""
+        out = dict(self.moved)
+        out["max_growth"] = self.moved["max_growth"] * s["build"]
+        out["max_activity_decline"] = -(1 - s["rates"]["activity_decline"])
+        out["max_activity_growth"] = -(1 + np.nan_to_num(s["rates"]["activity_growth"]))
+        if "vre_share" in out and s["vre_scale"] != 1.0:
+            later = self.years > self.observed
+            scaled = np.minimum(self.vre_share * s["vre_scale"], 1.0)
+            share = np.where(later, scaled, self.vre_share)
+            out["vre_share"] = self.gen * (self.vre_member[:, None] - share[None, :])
+        return {k: np.nan_to_num(v) for k, v in out.items()}
 
     def _rows(self, s: dict) -> list:
         b, out = self.base, []
         active = np.where(self.years >= s["ny"], s["sink"], INF)
+        budget = INF
+        if s["policy"] == "budget":
+            budget = eq.budget_rhs(self.years, s["values"], s["sink"])
         family = {
             "balance": (s["demand"], None),
             "adequacy": (
@@ -151,16 +222,15 @@ class CompiledVectors:
             "max_build": (None, b["max_build"] * s["build"]),
             "max_growth": (None, b["seed"] * s["build"]),
             "co2_storage_limit": (None, np.full(len(self.years), s["storage"])),
+            "carbon_budget": (None, np.array([budget])),
         }
+        for name, limit in self.potentials.items():
+            group = name.removeprefix("potential_max_new_capacity_")
+            scale = np.where(self.years > self.observed, s["new_capacity"].get(group, 1.0), 1.0)
+            family[name] = (None, limit * scale)
         for name, (rows, where) in self.rows.items():
             lower, upper = family[name]
             lo = np.full(len(rows), -INF) if lower is None else lower[where]
             up = np.full(len(rows), INF) if upper is None else upper[where]
             out.append((rows.astype(np.int32), lo, up))
         return out
-
-    def _growth(self, s: dict):
-        if self.growth_rows is None:
-            return None
-        rows, cols, where = self.growth_rows
-        return rows, cols, -(self.base["growth"] * s["build"])[where]

@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from model.equations import primary_energy_coefficients, scenario_demand
+from model.equations import (
+    budget_window,
+    ets_price_path,
+    primary_energy_coefficients,
+    report_end,
+    scenario_demand,
+)
 from model.peak import robust_peak
 from model.units import UnitRegistry
 
@@ -50,6 +56,7 @@ def prepare_extraction(ctx) -> dict:
         "energy": energy,
         "elec": a["elec"],
         "tolerance": ctx.values["peak_tolerance"],
+        "report": inp.years <= report_end(inp.years, ctx.values),
     }
     if a["elec"] is not None:
         e = list(inp.commodities.index).index(a["elec"])
@@ -61,16 +68,31 @@ def prepare_extraction(ctx) -> dict:
         prep["elec_out"] = out[power]
         prep["elec_index"] = e
     demand = _np(scenario_demand(inp, ctx.settings), "commodity", "year")
-    return update_extraction(prep, demand, a["sink"], a["df"])
+    carbon = carbon_prices(inp.years, ctx.values, inp.series, ctx.settings.carbon_policy)
+    return update_extraction(prep, demand, a["sink"], a["df"], carbon)
 
 
-def update_extraction(prep: dict, demand: np.ndarray, sink, df) -> dict:
+def carbon_prices(years, values: dict, series, policy: str) -> dict:
+    """What the carbon policy adds to the CO2 price: the budget window and the ETS price path."""
+    window = budget_window(years, values) if "carbon_budget_start" in values else None
+    ets = ets_price_path(years, values, series) if policy == "ets" else np.zeros(len(years))
+    priced = window if policy == "budget" else np.zeros(len(years), bool)
+    return {"budget_window": priced, "ets_price": ets, "cumulative_window": window}
+
+
+def update_extraction(prep: dict, demand: np.ndarray, sink, df, carbon: dict) -> dict:
     """The parts of ``prep`` that a sample's parameters move: demand (commodity x year), sink,
-    discount factors."""
+    discount factors and the carbon policy's prices (:func:`carbon_prices`)."""
     final = {"final_demand_total": (demand * prep["energy"][:, None]).sum(axis=0)}
     if prep["elec"] is not None:
         final["final_demand_elec"] = demand[prep["elec_index"]]
-    return {**prep, **final, "sink": np.asarray(sink, float), "df": np.asarray(df, float)}
+    return {
+        **prep,
+        **final,
+        **carbon,
+        "sink": np.asarray(sink, float),
+        "df": np.asarray(df, float),
+    }
 
 
 def extract_outputs(prep: dict, solution: dict, duals: dict, objective: float) -> xr.Dataset:
@@ -84,8 +106,9 @@ def extract_outputs(prep: dict, solution: dict, duals: dict, objective: float) -
         ``act`` and ``cap`` (tech x year), ``supply`` (commodity x year), ``backstop`` (year):
         numpy arrays of variable values, NaN where a variable does not exist.
     duals : dict
-        ``neutrality``: dual by year (bnCNY2020 per MtCO2, discounted), NaN where not binding by
-        definition (before the neutrality year).
+        ``neutrality``: dual by year (bnCNY2020 per MtCO2, discounted), NaN where the row does
+        not exist (before the neutrality year); ``carbon_budget``: the budget row's dual (a
+        scalar, when the row exists).
     objective : float
         Objective value (bnCNY2020, discounted to the base year).
     """
@@ -112,11 +135,20 @@ def extract_outputs(prep: dict, solution: dict, duals: dict, objective: float) -
         "cost": ((), float(objective), "bnCNY2020", "discounted system cost"),
         "co2_price": (
             Y,
-            -duals.get("neutrality", np.full(len(co2), np.nan)) / prep["df"] * 1000,
+            co2_price(prep, duals, len(co2)),
             "CNY2020/tCO2",
-            "undiscounted CO2 price of the neutrality constraint",
+            "undiscounted CO2 price: shadow price of the neutrality and budget rows plus the ETS "
+            "price (NaN in years without either)",
         ),
     }
+    if prep["cumulative_window"] is not None:
+        net = co2 - removals - prep["sink"] / 1000 - np.nan_to_num(solution["backstop"]) / 1000
+        v["co2_net_cumulative"] = (
+            (),
+            float(net[prep["cumulative_window"]].sum()),
+            "GtCO2",
+            "cumulative net CO2 (after backstop) over the carbon-budget window",
+        )
     if prep["elec"] is not None:
         elec = (prep["final_in_elec"] * act).sum(axis=0) + prep["final_demand_elec"]
         total = (prep["final_in_total"] * act).sum(axis=0) + prep["final_demand_total"]
@@ -129,8 +161,22 @@ def extract_outputs(prep: dict, solution: dict, duals: dict, objective: float) -
             "electricity generation",
         )
         v["capacity"] = (("tech", "year"), solution["cap"][idx], "GW", "operable capacity")
-    v.update(_peak_vars(prep["years"], co2, prep["tolerance"]))
-    return _dataset(v, prep)
+    report = prep["report"]
+    v.update(_peak_vars(prep["years"][report], co2[report], prep["tolerance"]))
+    return _dataset(v, prep).isel(year=report)
+
+
+def co2_price(prep: dict, duals: dict, n_years: int) -> np.ndarray:
+    """Undiscounted CO2 price by year (CNY2020/tCO2), NaN where no constraint or price applies.
+
+    price[y] = (-dual_neutrality[y] - [y in W] dual_budget) / df[y] + ets[y]
+    """
+    neutral = duals.get("neutrality", np.full(n_years, np.nan))
+    budget = -float(duals.get("carbon_budget", 0.0)) * prep["budget_window"]
+    shadow = np.nan_to_num(-neutral) + budget
+    price = shadow / prep["df"] + prep["ets_price"]
+    defined = ~np.isnan(neutral) | prep["budget_window"] | (prep["ets_price"] > 0)
+    return np.where(defined, price * 1000, np.nan)
 
 
 def _peak_vars(years, co2: np.ndarray, tolerance: float) -> dict:

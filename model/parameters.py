@@ -18,7 +18,21 @@ Targets (``kind`` or ``kind:argument``):
                        after the observed history
 ``co2_storage_limit``  maximum CO2 injection into storage, GtCO2/yr
 ``neutrality_year``    first year with net CO2 <= 0 (rounded to a year)
+``carbon_policy``      the carbon constraint: ``none``, ``budget`` or ``ets`` (a ``choice``)
+``carbon_budget``      cumulative net CO2 over the budget window, GtCO2 (policy ``budget``)
+``ets_price_growth``   growth of the ETS price per year after its last observed year (``ets``)
+``activity_decline:G`` maximum fall of activity per year (fraction) of the technologies of G
+                       that have a ``max_activity_decline`` row, after the observed history
+``activity_growth:G``  maximum growth of activity per year (fraction) of the technologies of G
+                       that have a ``max_activity_growth`` row, after the observed history
+``max_vre_share_scale`` multiply the wind+solar integration limit after the observed history
+                       (capped at 1)
+``new_capacity_scale:G`` multiply the group build ceiling (``max_new_capacity`` potential) of G
+                       after the observed history
 =====================  ==========================================================================
+
+``natural_sink`` is the sink in ``sink_target_year`` (2060) and after; before, the sink follows
+the dataset's path to ``sink_path_start`` and then runs linearly to it.
 """
 
 from __future__ import annotations
@@ -41,8 +55,23 @@ TARGET_KINDS = {
     "build_rate_scale": "multiply build-rate limits (all, or build_rate_scale:<group>)",
     "co2_storage_limit": "maximum CO2 injection into storage, GtCO2/yr",
     "neutrality_year": "first year with net CO2 <= 0",
+    "carbon_policy": "carbon constraint before neutrality: none, budget or ets",
+    "carbon_budget": "cumulative net CO2 over the budget window, GtCO2",
+    "ets_price_growth": "growth of the ETS price per year after its last observed year",
+    "activity_decline": "maximum fall of activity per year: activity_decline:<group>",
+    "activity_growth": "maximum growth of activity per year: activity_growth:<group>",
+    "max_vre_share_scale": "multiply the wind+solar integration limit (max_vre_share)",
+    "new_capacity_scale": "multiply a group's build ceiling: new_capacity_scale:<group>",
 }
-NEEDS_ARGUMENT = {"capex_scale", "fuel_price_scale"}
+NEEDS_ARGUMENT = {
+    "capex_scale",
+    "fuel_price_scale",
+    "activity_decline",
+    "activity_growth",
+    "new_capacity_scale",
+}
+#: rate targets -> the technology parameter they set
+RATE_PARAMETERS = {"activity_decline": "max_activity_decline", "activity_growth": "max_activity_growth"}
 GROWTH_SCENARIOS = ("low", "medium", "high")
 
 
@@ -98,7 +127,43 @@ def _check_target(name, kind, arg, inputs) -> str | None:
             )
     if kind == "growth" and not set(GROWTH_SCENARIOS) <= set(inputs.demand.scenario.values):
         return f"parameter {name!r}: growth needs demand scenarios low, medium and high"
+    return _check_structural_target(name, kind, arg, inputs)
+
+
+def _check_structural_target(name, kind, arg, inputs) -> str | None:
+    """Targets that need rows the dataset must already have (the LP's structure is fixed)."""
+    if kind in RATE_PARAMETERS:
+        known = set(inputs.groups) | set(inputs.techs.index)
+        if arg not in known:
+            return f"parameter {name!r}: unknown group or technology {arg!r} in {kind}"
+        if not rate_members(inputs, kind, arg):
+            return (
+                f"parameter {name!r}: no technology of {arg!r} has a {RATE_PARAMETERS[kind]} "
+                "row in tech_parameters.csv; add rows (with sources) before sampling the rate"
+            )
+    if kind == "new_capacity_scale":
+        pot = inputs.potentials
+        rows = pot[(pot.name == arg) & (pot.parameter == "max_new_capacity")] if len(pot) else pot
+        if len(rows) == 0:
+            return (
+                f"parameter {name!r}: {arg!r} has no max_new_capacity row in potentials.csv; "
+                "add one before sampling its scale"
+            )
+    if kind == "max_vre_share_scale" and "max_vre_share" not in inputs.series:
+        return f"parameter {name!r}: settings.csv has no max_vre_share series to scale"
+    if kind == "ets_price_growth" and "ets_price" not in inputs.series:
+        return f"parameter {name!r}: settings.csv has no ets_price series"
+    if kind == "carbon_budget" and "carbon_budget_start" not in inputs.settings:
+        return f"parameter {name!r}: settings.csv has no carbon_budget_start/end rows"
     return None
+
+
+def rate_members(inputs: Inputs, kind: str, arg: str | None) -> list[str]:
+    """Members of ``arg`` whose rate family (decline or growth) exists in the data."""
+    rate = inputs.tech_param[RATE_PARAMETERS[kind]]
+    has = rate.notnull() & (rate < 1) if kind == "activity_decline" else rate.notnull()
+    present = set(rate.tech.values[has.any("year").values])
+    return [t for t in members(inputs, arg) if t in present]
 
 
 def members(inputs: Inputs, arg: str | None) -> list[str]:
@@ -143,14 +208,32 @@ def apply_parameters(
 ) -> tuple[Inputs, Settings]:
     """Inputs and settings with every parameter applied: the reference meaning of each target."""
     tech_param, com_param, demand = inputs.tech_param, inputs.commodity_param, inputs.demand
+    series = inputs.series
     changes, overrides = {}, dict(settings.overrides)
+    after = observed_until(inputs, settings)
     for name, target in targets.items():
-        value = float(params[name])
         kind, arg = target.kind, target.arg
-        if kind == "capex_scale":
+        if kind == "carbon_policy":
+            changes["carbon_policy"] = str(params[name])
+            continue
+        value = float(params[name])
+        if kind in RATE_PARAMETERS:
+            tech_param = _set_after(
+                tech_param, RATE_PARAMETERS[kind], rate_members(inputs, kind, arg), value, after
+            )
+        elif kind == "max_vre_share_scale":
+            later = series.year > after
+            scaled = (series["max_vre_share"] * value).clip(max=1.0)
+            series = series.assign(max_vre_share=scaled.where(later, series["max_vre_share"]))
+        elif kind == "new_capacity_scale":
+            overrides[f"new_capacity_scale:{arg}"] = value
+        elif kind == "carbon_budget":
+            overrides["carbon_budget"] = value * 1000.0
+        elif kind == "ets_price_growth":
+            overrides["ets_price_growth"] = value
+        elif kind == "capex_scale":
             tech_param = _scale(tech_param, ["capex"], members(inputs, arg), value)
         elif kind == "build_rate_scale":  # not in observed years: history fixes what was built
-            after = observed_until(inputs, settings)
             names = ["max_build", "max_build_seed", "max_growth"]
             tech_param = _scale(tech_param, names, members(inputs, arg), value, after=after)
         elif kind == "fuel_price_scale":
@@ -166,5 +249,15 @@ def apply_parameters(
             changes["neutrality_year"] = int(round(value))
         elif kind == "co2_storage_limit":
             overrides["co2_storage_max"] = value * 1000.0
-    new_inputs = replace(inputs, tech_param=tech_param, commodity_param=com_param, demand=demand)
+    new_inputs = replace(
+        inputs, tech_param=tech_param, commodity_param=com_param, demand=demand, series=series
+    )
     return new_inputs, replace(settings, overrides=overrides, **changes)
+
+
+def _set_after(dataset: xr.Dataset, name: str, techs, value: float, after: int) -> xr.Dataset:
+    """Set ``name`` of ``techs`` to ``value`` in the years after ``after``."""
+    arr = dataset[name].copy()
+    sub = arr.sel(tech=techs)
+    arr.loc[{"tech": techs}] = xr.where(sub.year > after, value, sub)
+    return dataset.assign({name: arr})

@@ -20,8 +20,12 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
     if "neutrality" in m.constraints:
         dual = m.constraints["neutrality"].dual.reindex(year=inputs.years)
         duals["neutrality"] = dual.values.astype(float)
+    if "carbon_budget" in m.constraints:
+        duals["carbon_budget"] = float(m.constraints["carbon_budget"].dual.values)
     prep = prepare_extraction(ctx)
     out = extract_outputs(prep, solution_arrays(ctx), duals, float(m.objective.value))
+    if ctx.settings.latest_peak:
+        out = out.assign(latest_peak_outputs(m, ctx, float(m.objective.value)))
     out.attrs.update(
         solve_seconds=seconds,
         data_hash=inputs.data_hash,
@@ -36,12 +40,27 @@ def solve_dataset(path: str | Path = EXAMPLE_DATA, **settings) -> xr.Dataset:
     return solve_inputs(load_inputs(path), Settings(**settings))
 
 
+def latest_peak_outputs(m, ctx, objective: float) -> dict:
+    """``latest_peak_year`` and ``delay_cost`` of a solved linopy model (a HiGHS copy searched)."""
+    from model.fastpath import LabelMap, highs_from_matrices
+    from model.latest_peak import LatestPeakSearch
+    from model.solve import HIGHS_OPTIONS
+
+    labels = LabelMap(m)
+    highs = highs_from_matrices(m, HIGHS_OPTIONS)
+    search = LatestPeakSearch.from_model(m, ctx, labels)
+    highs.run()
+    return search.run(highs, objective).as_variables()
+
+
 def solve_scenario(
     growth: str = "medium",
     sink: float | None = 2.0,
     *,
     data: str | Path | None = None,
     history: bool = True,
+    carbon_policy: str = "none",
+    latest_peak: bool = False,
     **settings,
 ) -> xr.Dataset:
     """Solve one scenario of the China model (or another dataset) and return its outputs.
@@ -56,6 +75,10 @@ def solve_scenario(
         Dataset folder; defaults to ``model/data/china`` (or the example dataset if absent).
     history : bool
         Hold 2021-2024 to observed aggregates (switch off to replicate studies that predate them).
+    carbon_policy : str
+        ``"none"``, ``"budget"`` or ``"ets"`` (see :class:`model.build.Settings`).
+    latest_peak : bool
+        Also compute ``latest_peak_year`` and ``delay_cost`` (several warm re-solves).
     **settings
         Further :class:`model.build.Settings` fields (``neutrality_year``, ``discount_rate``,
         ``backstop_cost``, ``peak_tolerance``) in their base units.
@@ -67,7 +90,14 @@ def solve_scenario(
     natural_sink = None if sink is None else float(sink) * 1000.0
     return solve_inputs(
         load_inputs(data),
-        Settings(scenario=growth, natural_sink=natural_sink, history=history, **settings),
+        Settings(
+            scenario=growth,
+            natural_sink=natural_sink,
+            history=history,
+            carbon_policy=carbon_policy,
+            latest_peak=latest_peak,
+            **settings,
+        ),
     )
 
 

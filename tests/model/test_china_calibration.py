@@ -64,7 +64,8 @@ def test_china_dataset_loads():
     }
     assert required <= set(inputs.techs.sector)
     assert set(inputs.demand.scenario.values) == {"low", "medium", "high"}
-    assert inputs.years[0] == 2020 and inputs.years[-1] == 2060
+    assert inputs.years[0] == 2020 and inputs.years[-1] == 2070
+    assert inputs.settings["report_end_year"] == 2060
 
 
 @pytest.mark.parametrize(

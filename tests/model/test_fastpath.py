@@ -90,31 +90,57 @@ def test_bad_targets_are_rejected_with_known_names(inputs):
 
 
 @pytest.fixture(scope="module")
-def growth_inputs(tmp_path_factory):
-    """The example dataset with low and high demand scenarios (0.8x and 1.25x medium)."""
-    import shutil
+def rich_inputs(tmp_path_factory):
+    """The example dataset with every pathway family (tests/model/rich.py)."""
+    from tests.model.rich import rich_dataset
 
-    import pandas as pd
-
-    folder = tmp_path_factory.mktemp("growth") / "data"
-    shutil.copytree(EXAMPLE_DATA, folder)
-    demand = pd.read_csv(folder / "demand.csv")
-    low = demand.assign(scenario="low", value=demand.value * 0.8)
-    high = demand.assign(scenario="high", value=demand.value * 1.25)
-    pd.concat([demand, low, high]).to_csv(folder / "demand.csv", index=False)
-    return load_inputs(folder)
+    return load_inputs(rich_dataset(tmp_path_factory.mktemp("rich") / "data"))
 
 
-def test_compiled_vectors_equal_the_readable_ones(growth_inputs):
-    """The numpy closed form gives the same vectors as apply_parameters + xarray, every target."""
+RICH_TARGETS = {
+    **TARGETS,
+    "g": "growth",
+    "bf": "build_rate_scale:wind",
+    "policy": "carbon_policy",
+    "budget": "carbon_budget",
+    "ets": "ets_price_growth",
+    "decline": "activity_decline:emitters",
+    "rise": "activity_growth:new",
+    "vre": "max_vre_share_scale",
+    "ceiling": "new_capacity_scale:wind_solar",
+}
+
+
+def draw_rich(rng):
+    return {
+        **draw(rng),
+        "ny": float(rng.integers(2036, 2041)),
+        "g": rng.uniform(0, 2),
+        "bf": rng.uniform(0.5, 2),
+        "policy": ("none", "budget", "ets")[int(rng.integers(3))],
+        "budget": rng.uniform(2.5, 4.0),
+        "ets": rng.uniform(0.0, 0.15),
+        "decline": rng.uniform(0.03, 0.2),
+        "rise": rng.uniform(0.1, 0.5),
+        "vre": rng.uniform(0.7, 1.5),
+        "ceiling": rng.uniform(0.5, 2.0),
+    }
+
+
+def test_compiled_vectors_equal_the_readable_ones(rich_inputs):
+    """The numpy closed form gives the same vectors as apply_parameters + xarray, every target,
+    and the fast path the same optimum as a rebuild."""
     from model.build import resolve_settings
     from model.parameters import apply_parameters
 
-    targets = {**TARGETS, "g": "growth", "bf": "build_rate_scale:wind"}
-    lp = ParametricLP(growth_inputs, Settings(), targets)
+    lp = ParametricLP(rich_inputs, Settings(), RICH_TARGETS)
+    assert set(lp._coefs) == {"max_growth", "max_activity_decline", "max_activity_growth", "vre_share"}
+    assert "carbon_budget" in lp._rows and "potential_max_new_capacity_wind_solar" in lp._rows
     rng = np.random.default_rng(3)
-    for _ in range(5):
-        params = {**draw(rng), "g": rng.uniform(0, 2), "bf": rng.uniform(0.5, 2)}
+    policies = set()
+    for _ in range(8):
+        params = draw_rich(rng)
+        policies.add(params["policy"])
         fast = lp.compiled.vectors(lp.compiled.sample(params))
         inputs, settings = apply_parameters(lp.inputs, lp.settings, params, lp.targets)
         slow = lp.vectors(inputs, settings, resolve_settings(inputs, settings))
@@ -123,13 +149,19 @@ def test_compiled_vectors_equal_the_readable_ones(growth_inputs):
             np.testing.assert_array_equal(r1, r2)
             np.testing.assert_allclose(lo1, lo2, rtol=1e-13)
             np.testing.assert_allclose(up1, up2, rtol=1e-13)
-        for a, b in zip(fast["growth"], slow["growth"], strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-13)
+        for a, b in zip(fast["coefs"], slow["coefs"], strict=True):
+            for x, y in zip(a, b, strict=True):
+                np.testing.assert_allclose(x, y, rtol=1e-13)
         try:
             out, _ = lp.solve_sample(params)
         except SolveError:  # then the rebuild must fail too: a failed run is data, not a bug
             with pytest.raises(SolveError):
-                solve_reference(growth_inputs, Settings(), targets, params)
+                solve_reference(rich_inputs, Settings(), RICH_TARGETS, params)
             continue
-        ref = solve_reference(growth_inputs, Settings(), targets, params)
+        ref = solve_reference(rich_inputs, Settings(), RICH_TARGETS, params)
         assert float(out.cost) == pytest.approx(float(ref.cost), rel=1e-7)
+        np.testing.assert_array_equal(np.isnan(out.co2_price), np.isnan(ref.co2_price))
+        np.testing.assert_allclose(
+            out.co2_price.fillna(0), ref.co2_price.fillna(0), rtol=1e-5, atol=1e-2
+        )
+    assert policies == {"none", "budget", "ets"}

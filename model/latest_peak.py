@@ -1,0 +1,180 @@
+"""The latest peak year: how long CO2 may keep rising and neutrality still be reached.
+
+The seed study's "China needs to peak by 2026-2029" is a statement about feasibility, not about
+the least-cost path: the latest year P such that a pathway whose CO2 does not fall from
+``latest_peak_from`` (2025) through P still meets neutrality from the neutrality year (and the
+carbon budget, under that policy) *without the backstop*. Adding the rows
+
+    co2[y] >= co2[y-1]        for latest_peak_from < y <= P
+
+shrinks the feasible set as P grows, so feasibility is monotone in P and the largest feasible P
+is found by bisection, each trial a warm re-solve of the same HiGHS object from the previous
+trial's basis (all within one sample, so the result does not depend on other samples).
+
+Rules at the edges, used by the analysis as censoring:
+
+- P = report end still feasible: CO2 may rise through every reported year; ``latest_peak_year``
+  is ``+inf`` (right-censored, "not within the horizon") and ``latest_peak_status`` 1;
+- even P = latest_peak_from infeasible (neutrality out of reach without the backstop whatever the
+  peak): ``latest_peak_year`` is ``-inf`` ("already too late") and ``latest_peak_status`` 2.
+
+``delay_cost`` is the discounted system cost at P = ``latest_peak_year`` (backstop off) minus the
+cost of the least-cost solution (bnCNY2020); NaN when the year is censored either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from model.solve import SolveError
+
+INF = highspy.kHighsInf
+FOUND, RIGHT_CENSORED, UNREACHABLE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class LatestPeak:
+    """Result of a latest-peak search.
+
+    Attributes
+    ----------
+    year : float
+        Latest peak year; ``+inf`` right-censored, ``-inf`` unreachable.
+    status : int
+        0 found, 1 right-censored, 2 unreachable without the backstop.
+    delay_cost : float
+        Cost at the latest peak minus the least cost (bnCNY2020, discounted); NaN if censored.
+    n_solves : int
+        Re-solves used by the search.
+    iterations : int
+        Simplex iterations over those re-solves.
+    """
+
+    year: float
+    status: int
+    delay_cost: float
+    n_solves: int
+    iterations: int
+
+    def as_variables(self) -> dict:
+        """Scalar output variables (xarray-ready tuples of dims, value, attrs)."""
+        return {
+            "latest_peak_year": (
+                (),
+                self.year,
+                {"units": "year", "long_name": "latest CO2 peak year that still reaches neutrality"},
+            ),
+            "latest_peak_status": (
+                (),
+                float(self.status),
+                {"units": "1", "long_name": "0 found, 1 right-censored, 2 unreachable"},
+            ),
+            "delay_cost": (
+                (),
+                self.delay_cost,
+                {"units": "bnCNY2020", "long_name": "cost of peaking at the latest peak year"},
+            ),
+            "latest_peak_solves": ((), float(self.n_solves), {"units": "1"}),
+        }
+
+
+class LatestPeakSearch:
+    """Bisection for the latest peak year on a HiGHS object holding the model.
+
+    Parameters
+    ----------
+    hold_rows : dict
+        Year -> HiGHS row index of ``co2[y] - co2[y-1] >= lo`` (the ``peak_hold`` rows).
+    backstop_cols : numpy.ndarray
+        HiGHS column indices of the backstop (fixed to 0 during the search).
+    start : int
+        ``latest_peak_from``: the trial peak year P runs from here to the last hold row's year.
+    """
+
+    def __init__(self, hold_rows: dict, backstop_cols: np.ndarray, start: int):
+        if not hold_rows:
+            raise SolveError("latest peak: the model has no peak_hold rows (build with latest_peak)")
+        self.years = np.array(sorted(hold_rows))
+        self.rows = np.array([hold_rows[y] for y in self.years], dtype=np.int32)
+        self.backstop = np.asarray(backstop_cols, dtype=np.int32)
+        self.start = int(start)
+
+    @classmethod
+    def from_model(cls, m, ctx, labels) -> LatestPeakSearch:
+        """The search for a built linopy model (``ctx`` from :func:`model.build.build_model`)."""
+        con = m.constraints["peak_hold"].labels
+        keep, rows = labels.rows(con)
+        years = con.year.values[keep]
+        _, cols = labels.columns(ctx.var["backstop"].labels)
+        start = int(ctx.values.get("latest_peak_from", ctx.inputs.years[0]))
+        return cls(dict(zip(years.tolist(), rows.tolist(), strict=True)), cols, start)
+
+    def run(self, highs: highspy.Highs, least_cost: float) -> LatestPeak:
+        """Search on ``highs`` (solved at the least-cost optimum); restore its rows and bounds."""
+        n = len(self.backstop)
+        highs.changeColsBounds(n, self.backstop, np.zeros(n), np.zeros(n))
+        self.n_solves, self.iterations, self.costs = 0, 0, {}
+        try:
+            result = self._bisect(highs, least_cost)
+        finally:
+            self._hold(highs, self.start)
+            highs.changeColsBounds(n, self.backstop, np.zeros(n), np.full(n, INF))
+        return result
+
+    def _bisect(self, highs, least_cost: float) -> LatestPeak:
+        last = int(self.years[-1])
+        if not self._feasible(highs, self.start):
+            return self._result(-np.inf, UNREACHABLE, least_cost)
+        if self._feasible(highs, last):
+            return self._result(np.inf, RIGHT_CENSORED, least_cost)
+        lo, hi = self.start, last  # lo feasible, hi infeasible
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self._feasible(highs, mid):
+                lo = mid
+            else:
+                hi = mid
+        return self._result(float(lo), FOUND, least_cost)
+
+    def _result(self, year: float, status: int, least_cost: float) -> LatestPeak:
+        cost = self.costs[int(year)] - least_cost if status == FOUND else float("nan")
+        return LatestPeak(year, status, cost, self.n_solves, self.iterations)
+
+    def _hold(self, highs, peak: int) -> None:
+        """Hold CO2 non-decreasing through ``peak`` (rows of later years free)."""
+        lower = np.where(self.years <= peak, 0.0, -INF)
+        upper = np.full(len(self.rows), INF)
+        highs.changeRowsBounds(len(self.rows), self.rows, lower, upper)
+
+    def _feasible(self, highs, peak: int) -> bool:
+        self._hold(highs, peak)
+        highs.run()
+        self.n_solves += 1
+        self.iterations += int(highs.getInfo().simplex_iteration_count)
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            self.costs[peak] = float(highs.getInfo().objective_function_value)
+            return True
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return False
+        # warm start lost (iteration limit, numerical trouble): one cold attempt without limit
+        limit = highs.getOptionValue("simplex_iteration_limit")
+        limit = limit[1] if isinstance(limit, tuple) else limit  # (status, value) in highspy 1.x
+        highs.clearSolver()
+        highs.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+        highs.run()
+        highs.setOptionValue("simplex_iteration_limit", limit)
+        self.iterations += int(highs.getInfo().simplex_iteration_count)
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            self.costs[peak] = float(highs.getInfo().objective_function_value)
+            return True
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return False
+        raise SolveError(
+            f"latest peak: trial year {peak} ended with HiGHS status "
+            f"{highs.modelStatusToString(status)}"
+        )
