@@ -492,7 +492,7 @@ def add_peak_hold(ctx) -> None:
     years = ctx.inputs.years
     co2 = co2_expression(ctx)
     mask = xr.DataArray(peak_hold_years(years, ctx.values), {"year": years}, ("year",))
-    lhs = co2 - co2.shift(year=1)
+    lhs = co2 - co2.shift(year=1).fillna(0)
     ctx.model.add_constraints(lhs >= -1e30, name="peak_hold", mask=mask)
 
 

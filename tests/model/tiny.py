@@ -21,17 +21,26 @@ def write_tables(folder: Path, tables: dict[str, list[dict]]) -> Path:
     """Write ``tables`` (name -> rows) as CSVs, adding source/note columns and settings."""
     folder.mkdir(parents=True, exist_ok=True)
     settings = dict(SETTINGS)
+    series = []  # settings by year (e.g. ets_price)
     for row in tables.pop("settings", []):
-        settings[row["parameter"]] = (row["value"], row["unit"])
+        if row.get("year", "") != "":
+            series.append(row)
+        else:
+            settings[row["parameter"]] = (row["value"], row["unit"])
     tables["settings"] = [
         {"parameter": k, "year": "", "value": v, "unit": u} for k, (v, u) in settings.items()
-    ]
+    ] + series
     for name, rows in tables.items():
         frame = pd.DataFrame(rows)
         frame["source"] = "illustrative"
         frame["note"] = ""
         frame.to_csv(folder / f"{name}.csv", index=False)
     return folder
+
+
+def _setting(parameter, value, unit, year="") -> dict:
+    """A settings row: (parameter, value, unit) or (parameter, value, unit, year) for a series."""
+    return {"parameter": parameter, "year": year, "value": value, "unit": unit}
 
 
 def power_system(
@@ -95,7 +104,7 @@ def power_system(
         "activity": [
             {"tech": t, "year": y, "bound": b, "value": v, "unit": "TWh"} for t, y, b, v in activity
         ],
-        "settings": [{"parameter": p, "value": v, "unit": u} for p, v, u in settings],
+        "settings": [_setting(*row) for row in settings],
     }
     if not tables["flows"]:
         tables["flows"] = [

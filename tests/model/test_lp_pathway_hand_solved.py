@@ -1,0 +1,159 @@
+"""Tiny LPs for the pathway families (issue 13), each optimum worked out by hand.
+
+One commodity (electricity, 100 TWh/yr), coal (fuel 90 CNY/MWh, 0.9 MtCO2/TWh) and a clean option;
+see tests/model/tiny.py.
+"""
+
+import numpy as np
+import pytest
+
+from model.build import Settings
+from model.fastpath import ParametricLP
+from model.load import load_inputs
+from model.scenario import solve_inputs
+from tests.model.test_lp_hand_solved import CLEAN, COAL, COAL_FLOW, plant
+from tests.model.tiny import power_system
+
+PJ_PER_TWH = 3.6
+
+
+def _system(folder, *, clean_var, clean_extra=(), coal_extra=(), settings=(), end=2025):
+    return power_system(
+        folder,
+        techs=[COAL, CLEAN],
+        flows=COAL_FLOW,
+        params=plant("coal_plant", extra=coal_extra)
+        + plant("clean", var=clean_var, extra=clean_extra),
+        stock=[("coal_plant", 2015, 20), ("clean", 2015, 20)],
+        demand=100,
+        activity=[("clean", 2020, "fix", 0)],
+        settings=[("end_year", end, "year"), *settings],
+    )
+
+
+def test_activity_growth_limit_binds(tmp_path):
+    """Clean (50 CNY/MWh) beats coal (90) but may grow by 50 %/yr + 10 TWh from 0 in 2020:
+    10, 25, 47.5, 81.25 TWh in 2021-2024, then the whole 100 TWh in 2025."""
+    growth = [
+        ("clean", "", "max_activity_growth", 0.5, "fraction"),
+        ("clean", "", "max_activity_growth_seed", 10, "TWh"),
+    ]
+    out = solve_inputs(load_inputs(_system(tmp_path, clean_var=50, clean_extra=growth)))
+    expected = [0, 10, 25, 47.5, 81.25, 100]
+    np.testing.assert_allclose(out.generation.sel(tech="clean"), expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out.co2, [0.9 * (100 - e) / 1000 for e in expected], rtol=1e-9)
+
+
+def test_carbon_budget_cuts_latest_year_and_prices_at_discount_rate(tmp_path):
+    """Coal-only CO2 is 90 Mt/yr, 540 Mt over 2020-2025; the budget 400 Mt plus a 10 Mt/yr sink
+    counted every year (460 Mt) forces 80 Mt of cuts. At a 10 % discount rate the cheapest cut is
+    the latest: 88.9 TWh clean in 2025 at 60 CNY/MWh / 0.9 t/MWh = 66.67 CNY/t, a price that rises
+    at the discount rate (Hotelling): 66.67 / 1.1^5 in 2020."""
+    settings = [
+        ("discount_rate", 0.1, "fraction"),
+        ("natural_sink", 10, "MtCO2"),
+        ("carbon_budget", 400, "MtCO2"),
+        ("carbon_budget_start", 2020, "year"),
+        ("carbon_budget_end", 2025, "year"),
+    ]
+    inputs = load_inputs(_system(tmp_path, clean_var=150, settings=settings))
+    out = solve_inputs(inputs, Settings(carbon_policy="budget"))
+    clean = out.generation.sel(tech="clean")
+    np.testing.assert_allclose(clean.sel(year=slice(2020, 2024)), 0, atol=1e-7)
+    assert float(clean.sel(year=2025)) == pytest.approx(80 / 0.9, rel=1e-9)
+    price = out.co2_price.values
+    np.testing.assert_allclose(price, 60 / 0.9 * 1.1 ** (np.arange(2020, 2026) - 2025), rtol=1e-6)
+    assert float(out.co2_net_cumulative) == pytest.approx(0.400, rel=1e-9)
+    # without the policy, coal runs throughout and no price exists
+    free = solve_inputs(inputs, Settings(carbon_policy="none"))
+    np.testing.assert_allclose(free.generation.sel(tech="clean"), 0, atol=1e-9)
+    assert bool(free.co2_price.isnull().all())
+
+
+def test_ets_price_switches_covered_coal(tmp_path):
+    """ETS price 50 CNY/t in 2021 (coal 90 + 45 < clean 150: coal runs), 100 in 2022 growing
+    10 %/yr (coal 90 + 90 > 150: clean runs); co2_price is that price."""
+    settings = [
+        ("ets_price", 0, "CNY2020/tCO2", 2020),
+        ("ets_price", 100, "CNY2020/tCO2", 2022),
+        ("ets_price_base_year", 2022, "year"),
+        ("ets_price_growth", 0.1, "fraction"),
+    ]
+    cover = [("coal_plant", "", "ets_coverage", 1, "fraction")]
+    folder = power_system(
+        tmp_path,
+        techs=[COAL, CLEAN],
+        flows=COAL_FLOW,
+        params=plant("coal_plant", extra=cover) + plant("clean", var=150),
+        stock=[("coal_plant", 2015, 20), ("clean", 2015, 20)],
+        demand=100,
+        settings=settings,
+    )
+    out = solve_inputs(load_inputs(folder), Settings(carbon_policy="ets"))
+    np.testing.assert_allclose(out.generation.sel(tech="coal_plant"), [100, 100, 0, 0, 0, 0], atol=1e-7)
+    expected = [np.nan, 50, 100, 110, 121, 133.1]
+    np.testing.assert_allclose(out.co2_price, expected, rtol=1e-9)
+
+
+def _peak_system(folder, *, seed_twh, sink=0.0):
+    """Clean (50 CNY/MWh) may add ``seed_twh`` a year (no growth share); coal may fall by at most
+    20 % + 20 TWh a year; neutrality in 2030."""
+    growth = [
+        ("clean", "", "max_activity_growth", 0, "fraction"),
+        ("clean", "", "max_activity_growth_seed", seed_twh, "TWh"),
+    ]
+    decline = [
+        ("coal_plant", "", "max_activity_decline", 0.2, "fraction"),
+        ("coal_plant", "", "max_activity_decline_seed", 20, "TWh"),
+    ]
+    settings = [
+        ("neutrality_year", 2030, "year"),
+        ("natural_sink", sink, "MtCO2"),
+        ("latest_peak_from", 2020, "year"),
+    ]
+    return _system(
+        folder,
+        clean_var=50,
+        clean_extra=growth,
+        coal_extra=decline,
+        settings=settings,
+        end=2030,
+    )
+
+
+def test_latest_peak_bisection(tmp_path):
+    """CO2 held non-decreasing through P keeps coal at 100 TWh through P; it then falls at most
+    20 % + 20 TWh a year (60, 28, 2.4, 0 at the fastest), so it can be gone by 2030 (neutrality,
+    sink 0) only if P <= 2026.
+
+    Least cost ramps clean (50 CNY/MWh, +20 TWh/yr) from 2021: coal 80, 60, 40, 20, 0, cost
+    (300 x 90 + 800 x 50) / 1000 = 67.0 bnCNY. At P = 2026 clean ramps from 2026 (its 20 TWh that
+    year unused) and coal follows 60, 40, 20, 0: (820 x 90 + 300 x 50) / 1000 = 88.8 bnCNY, so the
+    delay cost is 21.8 bnCNY (no discounting).
+    """
+    inputs = load_inputs(_peak_system(tmp_path, seed_twh=20))
+    out = solve_inputs(inputs, Settings(latest_peak=True))
+    assert float(out.latest_peak_year) == 2026
+    assert float(out.latest_peak_status) == 0
+    assert float(out.delay_cost) == pytest.approx(21.8, rel=1e-7)
+    assert float(out.backstop.sum()) == pytest.approx(0, abs=1e-9)
+    # the fast path finds the same, per sample, and censors both ways
+    lp = ParametricLP(inputs, Settings(latest_peak=True), {"sink": "natural_sink"})
+    fast, _ = lp.solve_sample({"sink": 0.0})
+    assert float(fast.latest_peak_year) == 2026
+    assert float(fast.delay_cost) == pytest.approx(21.8, rel=1e-7)
+    rising, _ = lp.solve_sample({"sink": 0.1})  # 100 Mt sink: coal may stay: never needs to peak
+    assert np.isposinf(float(rising.latest_peak_year))
+    assert float(rising.latest_peak_status) == 1
+    again, _ = lp.solve_sample({"sink": 0.0})  # the search leaves no trace on the next sample
+    assert float(again.latest_peak_year) == 2026
+    assert float(again.cost) == pytest.approx(float(fast.cost), rel=1e-12)
+
+
+def test_latest_peak_unreachable(tmp_path):
+    """With 5 TWh/yr clean reaches only 50 TWh by 2030: neutrality is out of reach without the
+    backstop whatever the peak: -inf, status 2, no delay cost."""
+    out = solve_inputs(load_inputs(_peak_system(tmp_path, seed_twh=5)), Settings(latest_peak=True))
+    assert np.isneginf(float(out.latest_peak_year))
+    assert float(out.latest_peak_status) == 2
+    assert np.isnan(float(out.delay_cost))
