@@ -483,16 +483,21 @@ def report_end(years, values) -> int:
 def add_peak_hold(ctx) -> None:
     """Rows that can hold CO2 non-decreasing up to a trial peak year (free by default).
 
-    co2[y] - co2[y-1] >= lo[y]    for latest_peak_from < y <= report end, lo = -inf
+    co2[y] - co2[y-1] + hold_slack[y] >= lo[y]    for latest_peak_from < y <= report end
 
-    The latest-peak search (:mod:`model.latest_peak`) sets lo[y] = 0 for y <= P.
+    with lo = -inf; the latest-peak search (:mod:`model.latest_peak`) sets lo[y] = 0 for y <= P
+    and prices the slack like the backstop, so that every trial is a feasible LP whose slack use
+    says whether the trial is feasible.
     """
     if not ctx.settings.latest_peak:
         return
     years = ctx.inputs.years
     co2 = co2_expression(ctx)
     mask = xr.DataArray(peak_hold_years(years, ctx.values), {"year": years}, ("year",))
-    lhs = co2 - co2.shift(year=1).fillna(0)
+    ctx.var["hold_slack"] = ctx.model.add_variables(
+        lower=0, coords=[mask.year.to_index()], name="hold_slack", mask=mask
+    )
+    lhs = co2 - co2.shift(year=1).fillna(0) + term(ctx, "hold_slack")
     ctx.model.add_constraints(lhs >= -1e30, name="peak_hold", mask=mask)
 
 
@@ -679,7 +684,7 @@ def objective_coefficients(
 
     new[t,v]: capex[t,v] df[v] share[t,v] (:func:`annuity_share`);  cap[t,y]: df[y] fixed_om[t,y];
     act[t,y]: df[y] (var_cost[t,y] + ets[t,y]) (:func:`variable_cost`, :func:`ets_cost`);
-    supply[c,y]: df[y] price[c,y];  backstop[y]: df[y] backstop_cost
+    supply[c,y]: df[y] price[c,y];  backstop[y], hold_slack[y]: df[y] backstop_cost
     """
     p, years = inputs.tech_param, inputs.years
     df = discount_factors(years, values["discount_rate"])
@@ -694,6 +699,7 @@ def objective_coefficients(
         "act": df * (variable_cost(inputs) + ets_cost(inputs, values, policy)),
         "supply": df * inputs.commodity_param["price"],
         "backstop": df * values["backstop_cost"],
+        "hold_slack": df * values["backstop_cost"],
     }
 
 
@@ -709,5 +715,5 @@ def add_objective(ctx) -> None:
     coef = objective_coefficients(
         ctx.inputs, ctx.values, ctx.arrays["lifetime"], ctx.settings.carbon_policy
     )
-    obj = sum((coef[name] * term(ctx, name)).sum() for name in coef)
+    obj = sum((coef[name] * term(ctx, name)).sum() for name in coef if name in ctx.var)
     ctx.model.add_objective(obj)

@@ -200,6 +200,8 @@ class ParametricLP:
         )
         c = np.zeros(self.n_cols)
         for name, arr in coef.items():
+            if name not in self.ctx.var:
+                continue
             labels = self.ctx.var[name].labels
             keep, cols = self._cols[name]
             c[cols] = np.nan_to_num(_flat(arr, labels)[keep])

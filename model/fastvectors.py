@@ -187,6 +187,7 @@ class CompiledVectors:
             "act": df * (b["var"] + b["ets"] * ets),
             "supply": df * b["price"] * s["price"][:, None],
             "backstop": df * self.values["backstop_cost"],
+            "hold_slack": df * self.values["backstop_cost"],
         }
         for name, (cols, where) in self.cols.items():
             c[cols] = np.nan_to_num(cost[name][where])

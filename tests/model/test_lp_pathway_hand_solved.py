@@ -122,31 +122,32 @@ def _peak_system(folder, *, seed_twh, sink=0.0):
 
 
 def test_latest_peak_bisection(tmp_path):
-    """CO2 held non-decreasing through P keeps coal at 100 TWh through P; it then falls at most
-    20 % + 20 TWh a year (60, 28, 2.4, 0 at the fastest), so it can be gone by 2030 (neutrality,
-    sink 0) only if P <= 2026.
+    """CO2 held non-decreasing through P keeps coal at 100 TWh through P. Clean (50 CNY/MWh) may
+    add 20 TWh a year and may not be ramped in advance by running it unused (no surplus beyond the
+    least-cost path's own, which is none), so it replaces coal from P + 1 to P + 5: neutrality in
+    2030 (sink 0) needs P <= 2025. (With free disposal clean would be pre-ramped and coal's decline
+    limit, 20 % + 20 TWh a year, would allow P = 2026: the surplus cap is what this tests too.)
 
-    Least cost ramps clean (50 CNY/MWh, +20 TWh/yr) from 2021: coal 80, 60, 40, 20, 0, cost
-    (300 x 90 + 800 x 50) / 1000 = 67.0 bnCNY. At P = 2026 clean ramps from 2026 (its 20 TWh that
-    year unused) and coal follows 60, 40, 20, 0: (820 x 90 + 300 x 50) / 1000 = 88.8 bnCNY, so the
-    delay cost is 21.8 bnCNY (no discounting).
+    Least cost ramps clean from 2021: coal 80, 60, 40, 20, 0, cost (300 x 90 + 800 x 50) / 1000
+    = 67.0 bnCNY. At P = 2025 coal runs 100 TWh through 2025 and 80, 60, 40, 20, 0 after:
+    (800 x 90 + 300 x 50) / 1000 = 87.0 bnCNY: delay cost 20.0 bnCNY (no discounting).
     """
     inputs = load_inputs(_peak_system(tmp_path, seed_twh=20))
     out = solve_inputs(inputs, Settings(latest_peak=True))
-    assert float(out.latest_peak_year) == 2026
+    assert float(out.latest_peak_year) == 2025
     assert float(out.latest_peak_status) == 0
-    assert float(out.delay_cost) == pytest.approx(21.8, rel=1e-7)
+    assert float(out.delay_cost) == pytest.approx(20.0, rel=1e-7)
     assert float(out.backstop.sum()) == pytest.approx(0, abs=1e-9)
     # the fast path finds the same, per sample, and censors both ways
     lp = ParametricLP(inputs, Settings(latest_peak=True), {"sink": "natural_sink"})
     fast, _ = lp.solve_sample({"sink": 0.0})
-    assert float(fast.latest_peak_year) == 2026
-    assert float(fast.delay_cost) == pytest.approx(21.8, rel=1e-7)
+    assert float(fast.latest_peak_year) == 2025
+    assert float(fast.delay_cost) == pytest.approx(20.0, rel=1e-7)
     rising, _ = lp.solve_sample({"sink": 0.1})  # 100 Mt sink: coal may stay: never needs to peak
     assert np.isposinf(float(rising.latest_peak_year))
     assert float(rising.latest_peak_status) == 1
     again, _ = lp.solve_sample({"sink": 0.0})  # the search leaves no trace on the next sample
-    assert float(again.latest_peak_year) == 2026
+    assert float(again.latest_peak_year) == 2025
     assert float(again.cost) == pytest.approx(float(fast.cost), rel=1e-12)
 
 
