@@ -115,10 +115,11 @@ def load_analysis_spec(ds: xr.Dataset) -> AnalysisSpec:
         groups=tuple(_group(g, problems) for g in table.get("groups", [])),
         outputs=tuple(str(o) for o in table.get("outputs", [])),
     )
+    kept = restrict_outputs(ds, spec)  # defaults only for outputs the analysis keeps
     if not table.get("probabilities"):
-        spec = replace(spec, probabilities=default_probabilities(ds))
+        spec = replace(spec, probabilities=default_probabilities(kept))
     if "events" not in table:
-        spec = replace(spec, events=default_events(ds))
+        spec = replace(spec, events=default_events(kept))
     problems += check_spec(spec, ds)
     if problems:
         raise AnalysisError("[analysis] table of the study: " + "; ".join(problems))

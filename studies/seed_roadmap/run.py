@@ -1,9 +1,11 @@
 """Seed-study replication: growth {low, medium, high} x natural sink {1, 2, 3} GtCO2/yr.
 
 Solves the nine scenarios with the history years off (the seed study's information set, data up to
-2020) and on (2021-2024 pinned to observations), plus a sweep of the natural sink (0-4 Gt), and
-writes ``results/seed_roadmap/scenarios.csv``, ``sink_sweep.csv``, the figures and the tables of
-docs/validation.md and docs/pathways.md (``tables.py``).
+2020) and on (2021-2024 pinned to observations); the nine scenarios (history off) under each
+``carbon_policy`` with the latest-peak search and the mechanics checks of issue 13 (terminal
+cliff, idle capacity); and a sweep of the natural sink (0-4 Gt) under the terminal-only and the
+budget policy. Writes ``results/seed_roadmap/scenarios.csv``, ``policies.csv``, ``sink_sweep.csv``,
+the figures and the tables of docs/validation.md and docs/pathways.md (``tables.py``).
 
     python studies/seed_roadmap/run.py
 """
@@ -27,6 +29,7 @@ OUT = ROOT / "results" / "seed_roadmap"
 GROWTHS = ("low", "medium", "high")
 SINKS = (1.0, 2.0, 3.0)
 SWEEP = tuple(np.arange(0.0, 4.01, 0.5))
+POLICIES = ("none", "budget", "ets")
 SECTORS_2060 = (
     "power",
     "heat",
@@ -43,10 +46,10 @@ SECTORS_2060 = (
 logger = logging.getLogger(__name__)
 
 
-def solve(inputs, growth: str, sink: float, history: bool) -> xr.Dataset:
+def solve(inputs, growth: str, sink: float, history: bool, **settings) -> xr.Dataset:
     """Outputs of one scenario (sink in GtCO2/yr)."""
     return solve_inputs(
-        inputs, Settings(scenario=growth, natural_sink=sink * 1000.0, history=history)
+        inputs, Settings(scenario=growth, natural_sink=sink * 1000.0, history=history, **settings)
     )
 
 
@@ -120,23 +123,62 @@ def run_grid(inputs) -> tuple[pd.DataFrame, dict]:
     return pd.DataFrame(rows), outs
 
 
-def run_sweep(inputs, growth: str = "medium", history: bool = False) -> pd.DataFrame:
-    """Sink sweep 0-4 Gt: cost, CO2 price, peak, 2030/2060 CO2, CCS, coal share."""
+def run_policies(inputs) -> pd.DataFrame:
+    """The nine scenarios (history off) under each carbon policy, with the latest peak year."""
+    from mechanics import cliff_ratios
+
+    rows = []
+    for policy in POLICIES:
+        for growth in GROWTHS:
+            for sink in SINKS:
+                out = solve(inputs, growth, sink, False, carbon_policy=policy, latest_peak=True)
+                price = out.co2_price.sel(year=[2030, 2040, 2060]).values
+                rows.append(
+                    {
+                        "carbon_policy": policy,
+                        "growth": growth,
+                        "sink_gt": sink,
+                        "peak_year": int(out.peak_year),
+                        "latest_peak_year": float(out.latest_peak_year),
+                        "latest_peak_status": int(out.latest_peak_status),
+                        "delay_cost_bncny": float(out.delay_cost),
+                        "co2_2030_gt": float(out.co2.sel(year=2030)),
+                        "co2_2040_gt": float(out.co2.sel(year=2040)),
+                        "co2_2060_gt": float(out.co2.sel(year=2060)),
+                        "co2_price_2030": price[0],
+                        "co2_price_2040": price[1],
+                        "co2_price_2060": price[2],
+                        "co2_net_cumulative_gt": float(out.co2_net_cumulative),
+                        "backstop_gt": float(out.backstop.sum()),
+                        "cost_bncny": float(out.cost),
+                        **cliff_ratios(out),
+                    }
+                )
+                logger.info("%s %s sink %.0f: %s", policy, growth, sink, rows[-1])
+    return pd.DataFrame(rows)
+
+
+def run_sweep(
+    inputs, growth: str = "medium", history: bool = False, policy: str = "none"
+) -> pd.DataFrame:
+    """Sink sweep 0-4 Gt: cost, CO2 price, peak, 2030/2040/2060 CO2, CCS, coal share."""
     rows = []
     for sink in SWEEP:
-        out = solve(inputs, growth, float(sink), history)
+        out = solve(inputs, growth, float(sink), history, carbon_policy=policy)
         rows.append(
             {
+                "carbon_policy": policy,
+                "co2_2040_gt": float(out.co2.sel(year=2040)),
                 "sink_gt": float(sink),
                 **{k: v for k, v in metrics(out).items() if not k.startswith("co2_2060_")},
                 "co2_2060_gt": float(out.co2.sel(year=2060)),
             }
         )
     frame = pd.DataFrame(rows)
-    # marginal cost of sink: -d cost / d sink, undiscounted to 2060 (bnCNY2020/Mt = 1000 CNY/t)
-    df_2060 = (1 + inputs.settings["discount_rate"]) ** -(2060 - int(inputs.years[0]))
+    # marginal value of the 2060 sink: -d cost / d sink (bnCNY2020 discounted to 2020 per MtCO2/yr
+    # of 2060 sink, which also raises the sink of 2026-2059 along its path and of 2061-2070)
     dcost = -np.gradient(frame.cost_bncny.to_numpy(), frame.sink_gt.to_numpy() * 1000.0)
-    frame["marginal_cost_cny_t"] = dcost / df_2060 * 1000.0
+    frame["marginal_value_bncny_per_mt"] = dcost
     return frame
 
 
@@ -151,8 +193,10 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     grid, outs = run_grid(inputs)
     grid.to_csv(OUT / "scenarios.csv", index=False, float_format="%.4g")
-    sweep = run_sweep(inputs)
+    sweep = pd.concat([run_sweep(inputs, policy=p) for p in ("none", "budget")])
     sweep.to_csv(OUT / "sink_sweep.csv", index=False, float_format="%.4g")
+    policies = run_policies(inputs)
+    policies.to_csv(OUT / "policies.csv", index=False, float_format="%.6g")
     paths = plot_all(outs, OUT)
     write_tables()  # the tables of docs/validation.md and docs/pathways.md
     logger.info(

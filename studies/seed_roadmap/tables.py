@@ -88,19 +88,51 @@ def scenario_table(grid: pd.DataFrame) -> str:
 
 
 def sweep_table(sweep: pd.DataFrame) -> str:
-    """Sink sweep rows: peak, 2030 and 2060 CO2, CCS, coal share, price, marginal cost, cost."""
+    """Sink sweep rows by policy: peak, 2030/2040/2060 CO2, CCS, coal share, price, cost."""
     head = (
-        "| sink Gt | peak year (max) | peak Gt | CO2 2030 Gt | coal 2030 | CO2 2060 Gt | "
-        "CCS 2060 Gt | non-fossil 2060 | CO2 price 2060 CNY/t | -dcost/dsink CNY/t | cost bnCNY |\n"
+        "| policy | sink Gt | peak year (max) | CO2 2030 Gt | CO2 2040 Gt | coal 2030 | "
+        "CO2 2060 Gt | CCS 2060 Gt | CO2 price 2060 CNY/t | -dcost/dsink bnCNY/Mt | cost bnCNY |\n"
         + "| --- " * 11
         + "|\n"
     )
     rows = [
-        f"| {r.sink_gt:.1f} | {int(r.peak_year)} ({int(r.peak_year_max)}) | {r.peak_co2_gt:.2f} | "
-        f"{r.co2_2030_gt:.2f} | {_pct(r.coal_share_2030)} | {r.co2_2060_gt:.2f} | "
-        f"{r.ccs_2060_gt:.2f} | {_pct(r.nonfossil_share_2060)} | {r.co2_price_2060:,.0f} | "
-        f"{r.marginal_cost_cny_t:,.0f} | {r.cost_bncny:,.0f} |"
+        f"| {r.carbon_policy} | {r.sink_gt:.1f} | {int(r.peak_year)} ({int(r.peak_year_max)}) | "
+        f"{r.co2_2030_gt:.3f} | {r.co2_2040_gt:.3f} | {_pct(r.coal_share_2030)} | "
+        f"{r.co2_2060_gt:.2f} | {r.ccs_2060_gt:.2f} | {r.co2_price_2060:,.0f} | "
+        f"{r.marginal_value_bncny_per_mt:.4f} | {r.cost_bncny:,.0f} |"
         for _, r in sweep.iterrows()
+    ]
+    return head + "\n".join(rows) + "\n"
+
+
+def _year(value: float) -> str:
+    if value == float("inf"):
+        return "> 2060 (censored)"
+    if value == float("-inf"):
+        return "none (unreachable)"
+    return "failed" if value != value else str(int(value))
+
+
+def policies_table(policies: pd.DataFrame) -> str:
+    """Nine scenarios under each carbon policy: peak, latest peak, prices, mechanics checks."""
+    head = (
+        "| policy | growth | sink Gt | peak year | latest peak year | delay cost bnCNY | "
+        "CO2 2030 / 2040 Gt | CO2 price 2030 / 2040 / 2060 CNY/t | cumulative net 2020-60 Gt | "
+        "cliff ratio net / gross | idle 2059, running 2060 |\n" + "| --- " * 11 + "|\n"
+    )
+
+    def price(x: float) -> str:
+        return "-" if x != x else f"{x:,.0f}"
+
+    rows = [
+        f"| {r.carbon_policy} | {r.growth} | {r.sink_gt:g} | {int(r.peak_year)} | "
+        f"{_year(r.latest_peak_year)} | "
+        f"{'-' if r.delay_cost_bncny != r.delay_cost_bncny else f'{r.delay_cost_bncny:,.0f}'} | "
+        f"{r.co2_2030_gt:.2f} / {r.co2_2040_gt:.2f} | "
+        f"{price(r.co2_price_2030)} / {price(r.co2_price_2040)} / {price(r.co2_price_2060)} | "
+        f"{r.co2_net_cumulative_gt:.0f} | {r.cliff_ratio_net:.2f} / {r.cliff_ratio_gross:.2f} | "
+        f"{r.idle_2059_running_2060 if isinstance(r.idle_2059_running_2060, str) else 'none'} |"
+        for _, r in policies.iterrows()
     ]
     return head + "\n".join(rows) + "\n"
 
@@ -110,6 +142,9 @@ def main() -> int:
     sweep = pd.read_csv(OUT / "sink_sweep.csv")
     replace_between(DOCS / "validation.md", "scenarios", scenario_table(grid))
     replace_between(DOCS / "pathways.md", "sweep", sweep_table(sweep))
+    policies = OUT / "policies.csv"
+    if policies.exists():
+        replace_between(DOCS / "validation.md", "policies", policies_table(pd.read_csv(policies)))
     return 0
 
 

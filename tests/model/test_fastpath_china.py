@@ -17,7 +17,16 @@ TARGETS = {
     "dr": "discount_rate",
     "build": "build_rate_scale",
     "storage": "co2_storage_limit",
+    "policy": "carbon_policy",
+    "budget": "carbon_budget",
+    "ets": "ets_price_growth",
+    "decline": "activity_decline:large_emitters",
+    "rise": "activity_growth:new_options",
+    "vre": "max_vre_share_scale",
+    "vre_build": "new_capacity_scale:wind_solar",
+    "nuclear": "build_rate_scale:nuclear",
 }
+POLICIES = ("none", "budget", "ets")
 
 
 def draw(rng):
@@ -30,6 +39,13 @@ def draw(rng):
         "dr": rng.uniform(0.03, 0.1),
         "build": rng.uniform(0.6, 1.6),
         "storage": rng.uniform(0.5, 3.0),
+        "budget": rng.uniform(207, 368),
+        "ets": rng.uniform(0.03, 0.11),
+        "decline": rng.uniform(0.03, 0.09),
+        "rise": rng.uniform(0.15, 0.4),
+        "vre": rng.uniform(0.8, 1.3),
+        "vre_build": rng.uniform(0.6, 1.5),
+        "nuclear": rng.uniform(0.5, 1.5),
     }
 
 
@@ -42,8 +58,8 @@ def china():
 def test_china_fast_path_equals_rebuild(china):
     inputs, lp = china
     rng = np.random.default_rng(11)
-    for _ in range(3):
-        params = draw(rng)
+    for policy in POLICIES:
+        params = {**draw(rng), "policy": policy}
         fast = lp.compiled.vectors(lp.compiled.sample(params))
         i2, s2 = apply_parameters(lp.inputs, lp.settings, params, lp.targets)
         slow = lp.vectors(i2, s2, resolve_settings(i2, s2))
@@ -52,6 +68,9 @@ def test_china_fast_path_equals_rebuild(china):
             np.testing.assert_array_equal(r1, r2)
             np.testing.assert_allclose(lo1, lo2, rtol=1e-13)
             np.testing.assert_allclose(up1, up2, rtol=1e-13)
+        for a, b in zip(fast["coefs"], slow["coefs"], strict=True):
+            for x, y in zip(a, b, strict=True):
+                np.testing.assert_allclose(x, y, rtol=1e-13)
         out, diag = lp.solve_sample(params)
         ref = solve_reference(inputs, Settings(), TARGETS, params)
         assert diag["rebuilt"] == 0

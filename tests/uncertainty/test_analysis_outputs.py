@@ -76,3 +76,29 @@ def test_solver_noise_on_a_pinned_year_gives_nan_not_huge_indices():
     y = 0.57 + 1e-12 * rng.standard_normal((n * (d + 2), 1))
     res = sobol_indices(y, d, n_resamples=50, seed=1)
     assert np.isnan(res["ST"]).all() and np.isnan(res["S1"]).all()
+
+
+def test_default_events_only_for_kept_outputs():
+    """[analysis] outputs that leave co2_net out get no default neutrality event (it would name a
+    variable the restricted store no longer has: analyze died with a KeyError)."""
+    import json
+
+    import numpy as np
+    import xarray as xr
+
+    from uncertainty.analysis_spec import load_analysis_spec, restrict_outputs
+
+    text = '[study]\nname = "x"\n[analysis]\noutputs = ["y"]\n'
+    ds = xr.Dataset(
+        {
+            "y": ("sample", np.arange(4.0)),
+            "co2_net": (("sample", "year"), np.ones((4, 2))),
+            "inputs": (("sample", "parameter"), np.ones((4, 1))),
+        },
+        coords={"sample": np.arange(4), "year": [2030, 2060], "parameter": ["a"]},
+        attrs={"manifest": json.dumps({"study": text})},
+    )
+    spec = load_analysis_spec(ds)
+    assert spec.events == ()
+    kept = restrict_outputs(ds, spec)
+    assert all(e.output in kept.data_vars for e in spec.events)
