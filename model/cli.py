@@ -32,6 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="do not hold 2021-2024 to observations (replicate pre-2021 studies)",
     )
     p.add_argument("--neutrality-year", type=int, default=None)
+    p.add_argument(
+        "--carbon-policy",
+        choices=("none", "budget", "ets"),
+        default="none",
+        help="carbon constraint before the neutrality year (default: none)",
+    )
+    p.add_argument(
+        "--latest-peak",
+        action="store_true",
+        help="also search the latest peak year that still reaches neutrality (~1 minute)",
+    )
     p.add_argument("--out", type=Path, default=None, help="write the outputs as netCDF here")
     p.set_defaults(func=run_solve)
 
@@ -43,11 +54,19 @@ def run_solve(args: argparse.Namespace) -> int:
     data = DATASETS.get(args.data, Path(args.data))
     start = time.perf_counter()
     extra = {} if args.neutrality_year is None else {"neutrality_year": args.neutrality_year}
-    out = solve_scenario(args.growth, args.sink, data=data, history=not args.no_history, **extra)
+    out = solve_scenario(
+        args.growth,
+        args.sink,
+        data=data,
+        history=not args.no_history,
+        carbon_policy=args.carbon_policy,
+        latest_peak=args.latest_peak,
+        **extra,
+    )
     print(
         f"dataset {data} | growth {args.growth} | sink "
         f"{'dataset' if args.sink is None else f'{args.sink} Gt'} | "
-        f"history {'off' if args.no_history else 'on'}"
+        f"history {'off' if args.no_history else 'on'} | carbon policy {args.carbon_policy}"
     )
     print(headline(out))
     print(

@@ -146,7 +146,7 @@ def add_activity_decline(ctx) -> None:
 def add_activity_growth(ctx) -> None:
     """Activity of a technology may grow by at most a share of last year's activity plus a seed.
 
-    act[t,y] <= (1 + g_t) act[t,y-1] + s_t     (y > base year, where g_t = max_activity_growth given)
+    act[t,y] <= (1 + g_t) act[t,y-1] + s_t   (y > base year, where max_activity_growth is given)
 
     with s_t = max_activity_growth_seed, the activity that may always be added in a year (the
     analogue of MESSAGE's ``growth_activity_up`` with ``initial_activity_up``): new options such as

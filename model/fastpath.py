@@ -336,7 +336,9 @@ class ParametricLP:
             flat[keep] = np.asarray(sol.row_dual)[rows]
             duals["neutrality"] = np.where(self.inputs.years >= sample["ny"], flat, np.nan)
         if "carbon_budget" in self._rows:
-            duals["carbon_budget"] = float(np.asarray(sol.row_dual)[self._rows["carbon_budget"][1]][0])
+            duals["carbon_budget"] = float(
+                np.asarray(sol.row_dual)[self._rows["carbon_budget"][1]][0]
+            )
         prep = update_extraction(
             self.prep, sample["demand"], sample["sink"], df, self.compiled.carbon(sample)
         )

@@ -136,6 +136,32 @@ class CompiledVectors:
             s["policy"] = str(raw)
             return
         v = float(raw)
+        simple = {
+            "discount_rate": ("rate", v),
+            "neutrality_year": ("ny", int(round(v))),
+            "co2_storage_limit": ("storage", v * 1000.0),
+            "max_vre_share_scale": ("vre_scale", v),
+        }
+        if kind in simple:
+            key, value = simple[kind]
+            s[key] = value
+            if kind == "discount_rate":
+                s["values"]["discount_rate"] = v
+        elif kind in ("carbon_budget", "ets_price_growth"):
+            s["values"][kind] = v * 1000.0 if kind == "carbon_budget" else v
+        elif kind == "new_capacity_scale":
+            s["new_capacity"][arg] = v
+        elif kind == "natural_sink":
+            s["sink"] = sink_path(self.years, self.base_sink, self.lp.inputs.settings, v * 1000.0)
+        elif kind == "growth":
+            g = float(np.clip(v, 0.0, 2.0))
+            lo, hi, w = ("low", "medium", g) if g <= 1 else ("medium", "high", g - 1)
+            s["demand"] = (1 - w) * self.demand[lo] + w * self.demand[hi]
+        else:
+            self._apply_scale(s, kind, arg, v)
+
+    def _apply_scale(self, s: dict, kind: str, arg, v: float) -> None:
+        """Targets that scale or set data of technologies or commodities."""
         later = self.years > self.observed
         if kind in ("capex_scale", "build_rate_scale"):
             idx = [self.index["tech"][t] for t in members(self.lp.inputs, arg)]
@@ -148,27 +174,6 @@ class CompiledVectors:
             s["rates"][kind][np.ix_(idx, later)] = v
         elif kind == "fuel_price_scale":
             s["price"][self.index["commodity"][arg]] *= v
-        elif kind == "growth":
-            g = float(np.clip(v, 0.0, 2.0))
-            lo, hi, w = ("low", "medium", g) if g <= 1 else ("medium", "high", g - 1)
-            s["demand"] = (1 - w) * self.demand[lo] + w * self.demand[hi]
-        elif kind == "natural_sink":
-            s["sink"] = sink_path(self.years, self.base_sink, self.lp.inputs.settings, v * 1000.0)
-        elif kind == "discount_rate":
-            s["rate"] = v
-            s["values"]["discount_rate"] = v
-        elif kind == "neutrality_year":
-            s["ny"] = int(round(v))
-        elif kind == "co2_storage_limit":
-            s["storage"] = v * 1000.0
-        elif kind == "carbon_budget":
-            s["values"]["carbon_budget"] = v * 1000.0
-        elif kind == "ets_price_growth":
-            s["values"]["ets_price_growth"] = v
-        elif kind == "max_vre_share_scale":
-            s["vre_scale"] = v
-        elif kind == "new_capacity_scale":
-            s["new_capacity"][arg] = v
 
     def carbon(self, s: dict) -> dict:
         """The carbon policy's prices of a sample (:func:`model.outputs.carbon_prices`)."""

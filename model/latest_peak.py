@@ -88,7 +88,10 @@ class LatestPeak:
             "latest_peak_year": (
                 (),
                 self.year,
-                {"units": "year", "long_name": "latest CO2 peak year that still reaches neutrality"},
+                {
+                    "units": "year",
+                    "long_name": "latest CO2 peak year that still reaches neutrality",
+                },
             ),
             "latest_peak_status": (
                 (),
@@ -126,7 +129,9 @@ class LatestPeakSearch:
         self, hold_rows: dict, penalised: np.ndarray, start: int, balance_rows: np.ndarray
     ):
         if not hold_rows:
-            raise SolveError("latest peak: the model has no peak_hold rows (build with latest_peak)")
+            raise SolveError(
+                "latest peak: the model has no peak_hold rows (build with latest_peak)"
+            )
         self.years = np.array(sorted(hold_rows))
         self.rows = np.array([hold_rows[y] for y in self.years], dtype=np.int32)
         self.penalised = np.asarray(penalised, dtype=np.int32)
@@ -197,7 +202,7 @@ class LatestPeakSearch:
         highs.changeRowsBounds(len(self.rows), self.rows, lower, upper)
 
     def _feasible(self, highs, peak: int) -> bool:
-        """Re-solve with CO2 held through ``peak``; feasible if the penalised columns stay unused."""
+        """Re-solve with CO2 held through ``peak``; feasible if the penalised columns are unused."""
         self._hold(highs, peak)
         highs.setBasis(self.basis)
         highs.run()

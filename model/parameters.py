@@ -71,7 +71,10 @@ NEEDS_ARGUMENT = {
     "new_capacity_scale",
 }
 #: rate targets -> the technology parameter they set
-RATE_PARAMETERS = {"activity_decline": "max_activity_decline", "activity_growth": "max_activity_growth"}
+RATE_PARAMETERS = {
+    "activity_decline": "max_activity_decline",
+    "activity_growth": "max_activity_growth",
+}
 GROWTH_SCENARIOS = ("low", "medium", "high")
 
 
@@ -203,56 +206,76 @@ def observed_until(inputs: Inputs, settings: Settings) -> int:
     return int(inputs.settings.get("history_end", base))
 
 
+#: targets that only change a Settings field: kind -> (field, factor to base units)
+SETTING_TARGETS = {
+    "natural_sink": ("natural_sink", 1000.0),
+    "discount_rate": ("discount_rate", 1.0),
+    "neutrality_year": ("neutrality_year", None),  # rounded to a year
+}
+#: targets that only change a scalar setting of settings.csv: kind -> (name, factor)
+OVERRIDE_TARGETS = {
+    "co2_storage_limit": ("co2_storage_max", 1000.0),
+    "carbon_budget": ("carbon_budget", 1000.0),
+    "ets_price_growth": ("ets_price_growth", 1.0),
+}
+
+
 def apply_parameters(
     inputs: Inputs, settings: Settings, params: dict, targets: dict[str, Target]
 ) -> tuple[Inputs, Settings]:
     """Inputs and settings with every parameter applied: the reference meaning of each target."""
-    tech_param, com_param, demand = inputs.tech_param, inputs.commodity_param, inputs.demand
-    series = inputs.series
+    data = {
+        "tech_param": inputs.tech_param,
+        "commodity_param": inputs.commodity_param,
+        "demand": inputs.demand,
+        "series": inputs.series,
+    }
     changes, overrides = {}, dict(settings.overrides)
     after = observed_until(inputs, settings)
     for name, target in targets.items():
         kind, arg = target.kind, target.arg
         if kind == "carbon_policy":
             changes["carbon_policy"] = str(params[name])
-            continue
-        value = float(params[name])
-        if kind in RATE_PARAMETERS:
-            tech_param = _set_after(
-                tech_param, RATE_PARAMETERS[kind], rate_members(inputs, kind, arg), value, after
-            )
-        elif kind == "max_vre_share_scale":
-            later = series.year > after
-            scaled = (series["max_vre_share"] * value).clip(max=1.0)
-            series = series.assign(max_vre_share=scaled.where(later, series["max_vre_share"]))
+        elif kind in SETTING_TARGETS:
+            field, factor = SETTING_TARGETS[kind]
+            value = float(params[name])
+            changes[field] = int(round(value)) if factor is None else value * factor
+        elif kind in OVERRIDE_TARGETS:
+            key, factor = OVERRIDE_TARGETS[kind]
+            overrides[key] = float(params[name]) * factor
         elif kind == "new_capacity_scale":
-            overrides[f"new_capacity_scale:{arg}"] = value
-        elif kind == "carbon_budget":
-            overrides["carbon_budget"] = value * 1000.0
-        elif kind == "ets_price_growth":
-            overrides["ets_price_growth"] = value
-        elif kind == "capex_scale":
-            tech_param = _scale(tech_param, ["capex"], members(inputs, arg), value)
-        elif kind == "build_rate_scale":  # not in observed years: history fixes what was built
-            names = ["max_build", "max_build_seed", "max_growth"]
-            tech_param = _scale(tech_param, names, members(inputs, arg), value, after=after)
-        elif kind == "fuel_price_scale":
-            com_param = _scale(com_param, ["price"], [arg], value, key="commodity")
+            overrides[f"new_capacity_scale:{arg}"] = float(params[name])
         elif kind == "growth":
-            demand = growth_demand(inputs.demand, value)
-            changes["scenario"] = str(demand.scenario.values[0])
-        elif kind == "natural_sink":
-            changes["natural_sink"] = value * 1000.0
-        elif kind == "discount_rate":
-            changes["discount_rate"] = value
-        elif kind == "neutrality_year":
-            changes["neutrality_year"] = int(round(value))
-        elif kind == "co2_storage_limit":
-            overrides["co2_storage_max"] = value * 1000.0
-    new_inputs = replace(
-        inputs, tech_param=tech_param, commodity_param=com_param, demand=demand, series=series
-    )
-    return new_inputs, replace(settings, overrides=overrides, **changes)
+            data["demand"] = growth_demand(inputs.demand, float(params[name]))
+            changes["scenario"] = str(data["demand"].scenario.values[0])
+        else:
+            _apply_data_target(data, inputs, target, float(params[name]), after)
+    return replace(inputs, **data), replace(settings, overrides=overrides, **changes)
+
+
+def _apply_data_target(data: dict, inputs: Inputs, target: Target, value: float, after: int):
+    """Targets that change data arrays (in place in ``data``)."""
+    kind, arg = target.kind, target.arg
+    if kind in RATE_PARAMETERS:
+        techs = rate_members(inputs, kind, arg)
+        data["tech_param"] = _set_after(
+            data["tech_param"], RATE_PARAMETERS[kind], techs, value, after
+        )
+    elif kind == "max_vre_share_scale":
+        series = data["series"]
+        scaled = (series["max_vre_share"] * value).clip(max=1.0)
+        later = series.year > after
+        data["series"] = series.assign(max_vre_share=scaled.where(later, series["max_vre_share"]))
+    elif kind == "capex_scale":
+        data["tech_param"] = _scale(data["tech_param"], ["capex"], members(inputs, arg), value)
+    elif kind == "build_rate_scale":  # not in observed years: history fixes what was built
+        names = ["max_build", "max_build_seed", "max_growth"]
+        techs = members(inputs, arg)
+        data["tech_param"] = _scale(data["tech_param"], names, techs, value, after=after)
+    elif kind == "fuel_price_scale":
+        data["commodity_param"] = _scale(
+            data["commodity_param"], ["price"], [arg], value, key="commodity"
+        )
 
 
 def _set_after(dataset: xr.Dataset, name: str, techs, value: float, after: int) -> xr.Dataset:

@@ -101,6 +101,21 @@ def solve_scenario(
     )
 
 
+def _latest_peak_line(out: xr.Dataset) -> list[str]:
+    if "latest_peak_year" not in out:
+        return []
+    year = float(out.latest_peak_year)
+    if year == float("inf"):
+        shown = "after the last reported year (censored)"
+    elif year == float("-inf"):
+        shown = "none: neutrality unreachable without the backstop"
+    else:
+        shown = "search failed" if year != year else str(int(year))
+    cost = float(out.delay_cost)
+    extra = "" if cost != cost else f"; delay cost {cost:,.0f} bnCNY2020"
+    return [f"latest peak year that still reaches neutrality: {shown}{extra}"]
+
+
 def headline(out: xr.Dataset, years=(2020, 2030, 2040, 2050, 2060)) -> str:
     """A short plain-text summary of a solved scenario's headline numbers."""
     years = [y for y in years if y in out.year.values]
@@ -109,6 +124,7 @@ def headline(out: xr.Dataset, years=(2020, 2030, 2040, 2050, 2060)) -> str:
         f"plateau {int(out.plateau_years)} yr) at {float(out.peak_co2):.2f} GtCO2",
         f"discounted cost {float(out.cost):,.0f} bnCNY2020; "
         f"backstop used {float(out.backstop.sum()):.3f} GtCO2",
+        *_latest_peak_line(out),
         "year   CO2 Gt  net Gt  PE Gtce  coal %  non-fossil %  electrif. %  CCS Gt  CO2 price",
     ]
     for y in years:

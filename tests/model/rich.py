@@ -47,7 +47,12 @@ TECH_PARAMETERS = [
     ("bf_bof", 2023, "ets_coverage", 0, "fraction"),
     ("bf_bof", 2024, "ets_coverage", 1, "fraction"),
 ]
-GROUPS = [("emitters", "coal_power"), ("emitters", "bf_bof"), ("new", "dac"), ("new", "co2_storage")]
+GROUPS = [
+    ("emitters", "coal_power"),
+    ("emitters", "bf_bof"),
+    ("new", "dac"),
+    ("new", "co2_storage"),
+]
 POTENTIALS = [("wind_solar", 2021, 30), ("wind_solar", 2040, 60)]
 
 
@@ -55,7 +60,9 @@ def rich_dataset(folder: Path) -> Path:
     """Write the enriched example dataset into ``folder`` and return it."""
     shutil.copytree(EXAMPLE_DATA, folder)
     _append(folder, "settings", ["parameter", "year", "value", "unit"], SETTINGS, drop="end_year")
-    _append(folder, "tech_parameters", ["tech", "year", "parameter", "value", "unit"], TECH_PARAMETERS)
+    _append(
+        folder, "tech_parameters", ["tech", "year", "parameter", "value", "unit"], TECH_PARAMETERS
+    )
     _append(folder, "groups", ["group", "tech"], GROUPS)
     rows = [(name, year, "max_new_capacity", value, "GW") for name, year, value in POTENTIALS]
     _append(folder, "potentials", ["name", "year", "parameter", "value", "unit"], rows)

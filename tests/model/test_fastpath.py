@@ -134,7 +134,12 @@ def test_compiled_vectors_equal_the_readable_ones(rich_inputs):
     from model.parameters import apply_parameters
 
     lp = ParametricLP(rich_inputs, Settings(), RICH_TARGETS)
-    assert set(lp._coefs) == {"max_growth", "max_activity_decline", "max_activity_growth", "vre_share"}
+    assert set(lp._coefs) == {
+        "max_growth",
+        "max_activity_decline",
+        "max_activity_growth",
+        "vre_share",
+    }
     assert "carbon_budget" in lp._rows and "potential_max_new_capacity_wind_solar" in lp._rows
     rng = np.random.default_rng(3)
     policies = set()

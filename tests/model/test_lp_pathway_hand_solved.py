@@ -90,7 +90,9 @@ def test_ets_price_switches_covered_coal(tmp_path):
         settings=settings,
     )
     out = solve_inputs(load_inputs(folder), Settings(carbon_policy="ets"))
-    np.testing.assert_allclose(out.generation.sel(tech="coal_plant"), [100, 100, 0, 0, 0, 0], atol=1e-7)
+    np.testing.assert_allclose(
+        out.generation.sel(tech="coal_plant"), [100, 100, 0, 0, 0, 0], atol=1e-7
+    )
     expected = [np.nan, 50, 100, 110, 121, 133.1]
     np.testing.assert_allclose(out.co2_price, expected, rtol=1e-9)
 

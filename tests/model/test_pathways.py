@@ -89,7 +89,7 @@ def test_no_backstop(medium):
 
 @pytest.fixture(scope="module")
 def sweep(inputs):
-    """Sink sweep reported to the end of the horizon (2070), so every neutrality row's price shows."""
+    """Sink sweep reported to the horizon end (2070), so every neutrality row's price shows."""
     outs = [_solve(inputs, s, report_end_year=2070) for s in (0.5, 2.0, 3.5)]
     return outs, np.array([0.5, 2.0, 3.5])
 
