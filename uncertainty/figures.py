@@ -140,7 +140,9 @@ def event_time_figure(
     Parameters
     ----------
     values : ndarray
-        Event years of the independent successful rows; ``+inf`` = not within the horizon.
+        Event years of the independent successful rows; ``+inf`` = not within the horizon,
+        ``-inf`` = before the first year or never possible (e.g. ``latest_peak_year`` when
+        neutrality is out of reach), drawn as its own bar left of the years.
     name : str
         Output name (e.g. ``peak_year``).
     horizon : (int, int)
@@ -167,9 +169,20 @@ def event_time_figure(
             hatch="////",
             label=f"not by {horizon[1]} (censored): {cens:.1%}",
         )
+        early = float(np.isneginf(v).mean()) if v.size else 0.0  # "-inf": before any year
+        if early > 0:
+            top.bar(
+                [years[0] - 2],
+                [early * 100],
+                width=0.8,
+                color="white",
+                edgecolor=color(1),
+                hatch="\\\\",
+                label=f"unreachable (before {years[0]}): {early:.1%}",
+            )
         top.set_ylabel("share of samples (%)")
         top.legend(loc="upper right")
-        top.set_ylim(0, max(share.max(initial=0), cens) * 100 * 1.55 + 1e-9)
+        top.set_ylim(0, max(share.max(initial=0), cens, early) * 100 * 1.55 + 1e-9)
         bottom.step(years, cdf, where="post", color=color(0), lw=1.3, label="empirical CDF")
         bottom.axvline(mark, color=color(1), ls="--", lw=1)
         bottom.plot([mark], [est["p"]], "o", color=color(1), ms=4)

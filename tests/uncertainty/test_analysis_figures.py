@@ -148,3 +148,16 @@ def test_time_figure_leaves_out_unresolved_years(tmp_path):
     top = max(line.get_ydata().max() for ax in fig.axes for line in ax.get_lines())
     assert top <= 1.0
     _check(fig, tmp_path, "sobol_time_unresolved")
+
+
+def test_event_figure_shows_unreachable_share():
+    """-inf event years (e.g. a latest peak that no year allows) get their own bar and label."""
+    import numpy as np
+
+    from uncertainty.figures import event_time_figure
+
+    values = np.array([2040, 2045, np.inf, -np.inf, 2050, 2047.0])
+    fig = event_time_figure(values, name="latest_peak_year", horizon=(2020, 2060), mark=2029)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("unreachable" in t and "16.7%" in t for t in labels)
+    assert any("censored): 16.7%" in t for t in labels)
