@@ -18,6 +18,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -129,10 +130,12 @@ def latest_peak() -> list[str]:
     wanted = wanted[wanted.threshold.isin([2029, 2035, 2045]) & wanted.group.isna()]
     summary = pd.read_csv(LATEST / "summary.csv")
     q = summary[(summary.output == "latest_peak_year") & summary.statistic.str.startswith("q")]
-    pawn = pd.read_csv(LATEST / "pawn.csv")
-    top = pawn[pawn.output == "latest_peak_year"].sort_values("median", ascending=False).head(5)
     with xr.open_zarr(LATEST / "store.zarr") as ds:
-        status = ds.latest_peak_status.values[ds.status.values == 1]
+        ok = ds.status.values == 1
+        status = ds.latest_peak_status.values[ok]
+        inputs = ds.inputs.transpose("sample", "parameter").values[ok]
+        names = [str(p) for p in ds.parameter.values]
+        year = ds.latest_peak_year.values[ok]
     return [
         "### Latest peak year (`results/latest_peak`, Latin hypercube, seed sink prior)",
         "",
@@ -144,14 +147,35 @@ def latest_peak() -> list[str]:
         f"- search status: {int((status == 0).sum())} found, {int((status == 1).sum())} after "
         f"2060 (censored), {int((status == 2).sum())} unreachable, "
         f"{int((status == 3).sum())} failed",
-        "- PAWN (median KS) of latest_peak_year: "
-        + "; ".join(
-            f"{r.parameter} {r.median:.2f} [{r.median_conf_low:.2f}, {r.median_conf_high:.2f}]"
-            for r in top.itertuples()
-        )
-        + f" (KS critical value {top.ks_critical.iloc[0]:.2f})",
+        f"- drivers of latest_peak_year: {drivers(inputs, year, names)}",
         "",
     ]
+
+
+def drivers(inputs, year, names, k: int = 5) -> str:
+    """PAWN where the analysis could compute it, else Spearman rank correlations (scipy) of the
+    finite latest peak years with each input: a screening for designs too small for PAWN."""
+    pawn = LATEST / "pawn.csv"
+    if pawn.exists():
+        table = pd.read_csv(pawn)
+        top = table[table.output == "latest_peak_year"].sort_values("median", ascending=False)
+        return "PAWN median KS " + "; ".join(
+            f"{r.parameter} {r.median:.2f} [{r.median_conf_low:.2f}, {r.median_conf_high:.2f}]"
+            for r in top.head(k).itertuples()
+        )
+    from scipy.stats import spearmanr
+
+    finite = np.isfinite(year)
+    rows = []
+    for i, name in enumerate(names):
+        rho, p = spearmanr(inputs[finite, i], year[finite])
+        rows.append((abs(rho), name, rho, p))
+    rows.sort(reverse=True)
+    text = "; ".join(f"{n} rho {r:+.2f} (p {p:.3f})" for _, n, r, p in rows[:k])
+    return (
+        f"Spearman rank correlation over {int(finite.sum())} samples (too few for PAWN's "
+        f"slices): {text}"
+    )
 
 
 def main() -> int:
