@@ -62,6 +62,7 @@ def derive_arrays(ctx, sink: xr.DataArray) -> None:
     a["captured"] = gross * p["capture_rate"]
     a["lifetime"] = life
     a["cap_to_act"] = _cap_to_act(inp)
+    a["moved"] = moved_coefficients(inp)
     a["sink"] = sink
     elec = "electricity" if "electricity" in inp.commodities.index else None
     a["elec"] = elec
@@ -97,7 +98,7 @@ def add_build_limits(ctx) -> None:
         m.add_constraints(new <= p["max_build"].fillna(0), name="max_build", mask=mask)
     if p["max_growth"].notnull().any():
         mask = p["max_growth"].notnull() & later
-        coef = moved_coefficients(ctx.inputs)["max_growth"][2]
+        coef = ctx.arrays["moved"]["max_growth"][2]
         lhs = new + coef * term(ctx, "cap", shift=1)
         m.add_constraints(lhs <= p["max_build_seed"], name="max_growth", mask=mask)
 
@@ -136,7 +137,7 @@ def add_activity_decline(ctx) -> None:
     years = ctx.inputs.years
     mask = (d < 1) & xr.DataArray(years > years[0], {"year": years}, ("year",))
     if bool(mask.any()):
-        coef = moved_coefficients(ctx.inputs)["max_activity_decline"][2]
+        coef = ctx.arrays["moved"]["max_activity_decline"][2]
         lhs = ctx.var["act"] + coef * term(ctx, "act", shift=1)
         ctx.model.add_constraints(
             lhs >= -p["max_activity_decline_seed"], name="max_activity_decline", mask=mask
@@ -157,7 +158,7 @@ def add_activity_growth(ctx) -> None:
     years = ctx.inputs.years
     mask = g.notnull() & xr.DataArray(years > years[0], {"year": years}, ("year",))
     if bool(mask.any()):
-        coef = moved_coefficients(ctx.inputs)["max_activity_growth"][2]
+        coef = ctx.arrays["moved"]["max_activity_growth"][2]
         lhs = ctx.var["act"] + coef * term(ctx, "act", shift=1)
         ctx.model.add_constraints(
             lhs <= p["max_activity_growth_seed"], name="max_activity_growth", mask=mask
@@ -355,7 +356,7 @@ def add_vre_share(ctx) -> None:
         or "max_vre_share" not in inp.series
     ):
         return
-    coef = moved_coefficients(inp)["vre_share"][2]
+    coef = ctx.arrays["moved"]["vre_share"][2]
     years = inp.years
     mask = xr.DataArray(years > years[0], {"year": years}, ("year",))
     ctx.model.add_constraints((coef * ctx.var["act"]).sum("tech") <= 0, name="vre_share", mask=mask)

@@ -168,7 +168,7 @@ class ParametricLP:
         """For each family of :func:`model.equations.moved_coefficients` present in the model:
         its (row, column) pairs in HiGHS and their flat positions in the (tech, year) array."""
         self._coefs = {}
-        for name, (var, lag, coef) in eq.moved_coefficients(self.inputs).items():
+        for name, (var, lag, coef) in self.ctx.arrays["moved"].items():
             if name not in self.model.constraints:
                 continue
             coef = coef.transpose("tech", "year")

@@ -52,7 +52,7 @@ class CompiledVectors:
         }
         self.moved = {
             name: np.asarray(arr.transpose("tech", "year").values, float)
-            for name, (_, _, arr) in eq.moved_coefficients(inp).items()
+            for name, (_, _, arr) in lp.ctx.arrays["moved"].items()
         }
         self.rates = {
             kind: _np(p[param], "tech", "year") for kind, param in RATE_PARAMETERS.items()
