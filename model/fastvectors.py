@@ -14,10 +14,18 @@ import numpy as np
 
 from model import equations as eq
 from model.build import resolve_settings, sink_path
+from model.demand import Derivation
 from model.equations import GW_YEAR_PJ, variable_cost
 from model.load import series_over_years
 from model.outputs import carbon_prices
-from model.parameters import RATE_PARAMETERS, members, observed_until, rate_members
+from model.parameters import (
+    DEMAND_TARGETS,
+    RATE_PARAMETERS,
+    demand_overrides,
+    members,
+    observed_until,
+    rate_members,
+)
 
 INF = float("inf")
 
@@ -71,6 +79,7 @@ class CompiledVectors:
             for s in inp.demand.scenario.values
         }
         self.values, self.scenario = values, st.scenario
+        self.derivation = None  # built on the first sample that moves a demand family
         self.policy = st.carbon_policy
         self.observed = observed_until(inp, st)
         self.base_sink = self._base_sink(inp)
@@ -126,9 +135,22 @@ class CompiledVectors:
             "vre_scale": 1.0,
             "new_capacity": {},
         }
+        family_values, conv = demand_overrides(params, self.lp.targets)
+        if family_values or conv is not None:
+            self._derived_demand(s, family_values, conv)
         for name, target in self.lp.targets.items():
-            self._apply(s, target, params[name])
+            if target.kind not in DEMAND_TARGETS:
+                self._apply(s, target, params[name])
         return s
+
+    def _derived_demand(self, s: dict, family_values: dict, conv) -> None:
+        """Demand of every scenario with the sample's family elasticities and drifts."""
+        if self.derivation is None:
+            self.derivation = Derivation(self.lp.inputs)
+        arr = self.derivation.array(family_values, conv)
+        scen = list(self.lp.inputs.demand.scenario.values)
+        s["by_scenario"] = {sc: arr[i] for i, sc in enumerate(scen)}
+        s["demand"] = s["by_scenario"][self.scenario]
 
     def _apply(self, s: dict, target, raw) -> None:
         kind, arg = target.kind, target.arg
@@ -156,7 +178,8 @@ class CompiledVectors:
         elif kind == "growth":
             g = float(np.clip(v, 0.0, 2.0))
             lo, hi, w = ("low", "medium", g) if g <= 1 else ("medium", "high", g - 1)
-            s["demand"] = (1 - w) * self.demand[lo] + w * self.demand[hi]
+            dem = s.get("by_scenario", self.demand)
+            s["demand"] = (1 - w) * dem[lo] + w * dem[hi]
         else:
             self._apply_scale(s, kind, arg, v)
 

@@ -67,6 +67,11 @@ class Inputs:
         Rows in base units (column ``value``).
     groups : dict
         Technology group name -> list of member technologies.
+    drivers, demand_families, demand_elasticities : pandas.DataFrame or None
+        Demand drivers (base units in ``base``), the derived commodities' families and the
+        families' elasticities and drifts (:mod:`model.demand`); None when the dataset has none.
+    demand_units : dict
+        Commodity -> (unit, factor to base units) of its demand rows.
     """
 
     path: Path
@@ -86,6 +91,10 @@ class Inputs:
     history: pd.DataFrame
     groups: dict = field(default_factory=dict)
     data_hash: str = ""
+    drivers: pd.DataFrame | None = None
+    demand_families: pd.DataFrame | None = None
+    demand_elasticities: pd.DataFrame | None = None
+    demand_units: dict = field(default_factory=dict)
 
 
 def read_tables(path: Path, problems: Problems) -> dict[str, pd.DataFrame]:
@@ -179,7 +188,7 @@ def expected_dims(table, row, tables, params, units: UnitRegistry) -> dict[str, 
 
 def parameter_of(row) -> str | None:
     """The parameter a value row sets: ``parameter`` (or ``quantity`` in history.csv)."""
-    for key in ("parameter", "quantity"):
+    for key in ("parameter", "quantity", "driver"):
         if key in row:
             return row[key]
     return None
@@ -216,6 +225,8 @@ VALUE_TABLES = (
     "potentials",
     "history",
     "settings",
+    "drivers",
+    "demand_elasticities",
 )
 
 
@@ -453,6 +464,7 @@ def load_inputs(path: str | Path = EXAMPLE_DATA) -> Inputs:
     if not problems:
         check_year_mixing(tables, problems)
         check_distinct_techs(tables, problems)
+        check_demand_tables(tables, problems)
     if problems:
         raise InputError(_report(path, problems))
     return assemble(path, tables, params)
@@ -505,4 +517,75 @@ def assemble(path: Path, tables, params) -> Inputs:
         history=tables.get("history", empty),
         groups=groups,
         data_hash=dataset_hash(path),
+        drivers=tables.get("drivers"),
+        demand_families=tables.get("demand_families"),
+        demand_elasticities=tables.get("demand_elasticities"),
+        demand_units=demand_units(tables.get("demand")),
     )
+
+
+def demand_units(frame) -> dict:
+    """Commodity -> (unit, factor to base units) of its demand rows (the last row's unit)."""
+    if frame is None or len(frame) == 0:
+        return {}
+    out = {}
+    for com, sub in frame.groupby("commodity"):
+        row = sub.iloc[-1]
+        value = float(row["value"])
+        out[com] = (row["unit"], float(row["base"]) / value if value else 1.0)
+    return out
+
+
+def check_demand_tables(tables, problems: Problems) -> None:
+    """The derived-demand tables refer to each other and to demand.csv consistently."""
+    fam, ela, drv = (tables.get(t) for t in ("demand_families", "demand_elasticities", "drivers"))
+    if fam is None:
+        return
+    for name, missing in (("demand_elasticities", ela), ("drivers", drv)):
+        if missing is None:
+            problems.add(f"{name}.csv", None, None, "missing; demand_families.csv needs it")
+    settings = tables["settings"]
+    if "demand_base_year" not in set(settings.parameter):
+        problems.add("settings.csv", None, None, "demand_families.csv needs a demand_base_year row")
+    if problems:
+        return
+    _check_families(fam, ela, problems)
+    base = int(float(settings[settings.parameter == "demand_base_year"].value.iloc[0]))
+    demand = tables.get("demand")
+    given = set() if demand is None else set(zip(demand.commodity, demand.year.astype(int)))
+    for idx, row in fam.iterrows():
+        if (row.commodity, base) not in given:
+            problems.add(
+                "demand_families.csv",
+                idx + 2,
+                "commodity",
+                f"{row.commodity!r} has no demand.csv row in demand_base_year {base}; "
+                "the derivation starts from it",
+            )
+    for driver in ("population", "gdp_per_capita", "gdp_per_capita_growth"):
+        if driver not in set(drv.driver):
+            problems.add(
+                "drivers.csv", None, "driver", f"no {driver!r} rows; the derivation needs it"
+            )
+
+
+def _check_families(fam, ela, problems: Problems) -> None:
+    have = set(zip(ela.family, ela.parameter))
+    for idx, row in fam.iterrows():
+        for param in ("elasticity", "drift"):
+            if (row.family, param) not in have:
+                problems.add(
+                    "demand_families.csv",
+                    idx + 2,
+                    "family",
+                    f"family {row.family!r} has no {param} row in demand_elasticities.csv; add it",
+                )
+    for idx, row in ela.iterrows():
+        lo, hi, value = float(row.low), float(row.high), float(row.value)
+        if not lo <= value <= hi:
+            problems.add(
+                "demand_elasticities.csv",
+                idx + 2,
+                "value",
+                f"{value} is outside its range [{lo}, {hi}]; widen the range or fix the value",
+            )

@@ -29,6 +29,11 @@ Targets (``kind`` or ``kind:argument``):
                        (capped at 1)
 ``new_capacity_scale:G`` multiply the group build ceiling (``max_new_capacity`` potential) of G
                        after the observed history
+``demand_elasticity:F`` long-run income elasticity of demand family F (``demand_elasticities.csv``);
+                       F's demand after ``demand_base_year`` is re-derived from the drivers
+``demand_drift:F``     drift of per-capita demand of family F per year (fraction);
+                       ``demand_drift:all`` sets every family's drift
+``demand_convergence_year`` year by which fitted demand elasticities reach their long-run values
 =====================  ==========================================================================
 
 ``natural_sink`` is the sink in ``sink_target_year`` (2060) and after; before, the sink follows
@@ -43,6 +48,7 @@ import numpy as np
 import xarray as xr
 
 from model.build import Settings
+from model.demand import Derivation
 from model.errors import InputError
 from model.load import Inputs
 
@@ -62,6 +68,9 @@ TARGET_KINDS = {
     "activity_growth": "maximum growth of activity per year: activity_growth:<group>",
     "max_vre_share_scale": "multiply the wind+solar integration limit (max_vre_share)",
     "new_capacity_scale": "multiply a group's build ceiling: new_capacity_scale:<group>",
+    "demand_elasticity": "long-run income elasticity of demand: demand_elasticity:<family>",
+    "demand_drift": "drift of per-capita demand per year: demand_drift:<family> (or all)",
+    "demand_convergence_year": "year by which fitted demand elasticities reach the long run",
 }
 NEEDS_ARGUMENT = {
     "capex_scale",
@@ -69,6 +78,14 @@ NEEDS_ARGUMENT = {
     "activity_decline",
     "activity_growth",
     "new_capacity_scale",
+    "demand_elasticity",
+    "demand_drift",
+}
+#: demand-family targets -> the parameter of demand_elasticities.csv they set
+DEMAND_TARGETS = {
+    "demand_elasticity": "elasticity",
+    "demand_drift": "drift",
+    "demand_convergence_year": "convergence_year",
 }
 #: rate targets -> the technology parameter they set
 RATE_PARAMETERS = {
@@ -152,6 +169,19 @@ def _check_structural_target(name, kind, arg, inputs) -> str | None:
                 f"parameter {name!r}: {arg!r} has no max_new_capacity row in potentials.csv; "
                 "add one before sampling its scale"
             )
+    if kind in DEMAND_TARGETS:
+        table = inputs.demand_families
+        if table is None or len(table) == 0:
+            return (
+                f"parameter {name!r}: target {kind!r} needs derived demand "
+                "(demand_families.csv, demand_elasticities.csv, drivers.csv) in the dataset"
+            )
+        known = set(table.family) | ({"all"} if kind == "demand_drift" else set())
+        if kind != "demand_convergence_year" and arg not in known:
+            return (
+                f"parameter {name!r}: unknown demand family {arg!r} in {kind}; the dataset's "
+                f"families (demand_families.csv): {', '.join(sorted(known)) or 'none'}"
+            )
     if kind == "max_vre_share_scale" and "max_vre_share" not in inputs.series:
         return f"parameter {name!r}: settings.csv has no max_vre_share series to scale"
     if kind == "ets_price_growth" and "ets_price" not in inputs.series:
@@ -232,8 +262,14 @@ def apply_parameters(
     }
     changes, overrides = {}, dict(settings.overrides)
     after = observed_until(inputs, settings)
+    family_values, conv = demand_overrides(params, targets)
+    if family_values or conv is not None:  # re-derive first: growth mixes the scenarios
+        arr = Derivation(inputs).array(family_values, conv)
+        data["demand"] = inputs.demand.copy(data=arr)
     for name, target in targets.items():
         kind, arg = target.kind, target.arg
+        if kind in DEMAND_TARGETS:
+            continue
         if kind == "carbon_policy":
             changes["carbon_policy"] = str(params[name])
         elif kind in SETTING_TARGETS:
@@ -246,11 +282,22 @@ def apply_parameters(
         elif kind == "new_capacity_scale":
             overrides[f"new_capacity_scale:{arg}"] = float(params[name])
         elif kind == "growth":
-            data["demand"] = growth_demand(inputs.demand, float(params[name]))
+            data["demand"] = growth_demand(data["demand"], float(params[name]))
             changes["scenario"] = str(data["demand"].scenario.values[0])
         else:
             _apply_data_target(data, inputs, target, float(params[name]), after)
     return replace(inputs, **data), replace(settings, overrides=overrides, **changes)
+
+
+def demand_overrides(params: dict, targets: dict[str, Target]) -> tuple[dict, float | None]:
+    """``({(family, "elasticity"|"drift"): value}, convergence year or None)`` of a sample."""
+    values, conv = {}, None
+    for name, t in targets.items():
+        if t.kind == "demand_convergence_year":
+            conv = float(params[name])
+        elif t.kind in DEMAND_TARGETS:
+            values[(t.arg, DEMAND_TARGETS[t.kind])] = float(params[name])
+    return values, conv
 
 
 def _apply_data_target(data: dict, inputs: Inputs, target: Target, value: float, after: int):

@@ -32,6 +32,9 @@ TABLE_KEYS = {
     "groups": ("group", "tech"),
     "history": ("quantity", "year", "name"),
     "settings": ("parameter", "year"),
+    "drivers": ("driver", "scenario", "year"),
+    "demand_families": ("commodity",),
+    "demand_elasticities": ("family", "parameter"),
 }
 #: tables that must exist in a dataset; the others are optional
 REQUIRED_TABLES = ("commodities", "technologies", "tech_parameters", "flows", "settings")

@@ -25,6 +25,11 @@ TARGETS = {
     "vre": "max_vre_share_scale",
     "vre_build": "new_capacity_scale:wind_solar",
     "nuclear": "build_rate_scale:nuclear",
+    "e_elec": "demand_elasticity:industry_electric",
+    "e_mat": "demand_elasticity:materials",
+    "drift": "demand_drift:all",
+    "d_freight": "demand_drift:freight",
+    "conv": "demand_convergence_year",
 }
 POLICIES = ("none", "budget", "ets")
 
@@ -46,6 +51,11 @@ def draw(rng):
         "vre": rng.uniform(0.8, 1.3),
         "vre_build": rng.uniform(0.6, 1.5),
         "nuclear": rng.uniform(0.5, 1.5),
+        "e_elec": rng.uniform(0.3, 0.8),
+        "e_mat": rng.uniform(-1.1, 0.0),
+        "drift": rng.uniform(-0.01, 0.01),
+        "d_freight": rng.uniform(-0.01, 0.01),
+        "conv": rng.uniform(2030, 2050),
     }
 
 
