@@ -219,6 +219,7 @@ def add_commodity_balance(ctx) -> None:
     """Commodity balance: production plus supply covers consumption plus demand.
 
     supply[c,y] + sum_t (out[t,c,y] - in[t,c,y]) act[t,y] >= demand[c,y]
+    supply[c,y] <= max_supply[c,y];  supply[c,y] >= min_supply[c,y] (where given)
     """
     inp, m = ctx.inputs, ctx.model
     net = ((inp.flow_out - inp.flow_in) * ctx.var["act"]).sum("tech")
@@ -231,6 +232,11 @@ def add_commodity_balance(ctx) -> None:
     if bool(price_cap.notnull().any()):
         m.add_constraints(
             term(ctx, "supply") <= price_cap.fillna(0), name="max_supply", mask=price_cap.notnull()
+        )
+    floor = inp.commodity_param["min_supply"]
+    if bool((floor > 0).any()):
+        m.add_constraints(
+            term(ctx, "supply") >= floor.fillna(0), name="min_supply", mask=floor > 0
         )
 
 
