@@ -126,7 +126,16 @@ def test_no_terminal_cliff(medium):
         assert falls[4:].max() <= 1.5 * mean
 
 
-def test_sink_sweep_peak_never_earlier(sweep):
+def test_sink_sweep_moves_the_end_not_the_peak(sweep):
+    """Under carbon_policy none the sink enters only the neutrality rows (2060-2070): a larger
+    sink allows more gross CO2 in 2060, while the 2020s peak barely moves. The robust peak year
+    itself is not monotone in the sink: on the 2025-2028 plateau a 0.02 Gt (0.15 %) difference
+    between LP optima flips it by a year (measured with the 2025 demand: 2026, 2025, 2025 for
+    sinks 0.5, 2, 3.5 Gt), so the test checks the level and the plain maximum instead."""
     outs, _ = sweep
-    peaks = [int(o.peak_year) for o in outs]
-    assert peaks == sorted(peaks)
+    end = [float(o.co2.sel(year=2060)) for o in outs]
+    assert end[0] + 0.2 < end[1] and end[1] + 0.2 < end[2]  # 1.5 Gt more sink each step
+    peak = np.array([float(o.peak_co2) for o in outs])
+    assert np.ptp(peak) <= 0.01 * peak.max()
+    years = [int(o.peak_year_max) for o in outs]
+    assert max(years) - min(years) <= 1
