@@ -10,9 +10,11 @@ with ``g(t) = ln(gdppc(t) / gdppc(t-1))`` and ``s(t) = ln(scale(t) / scale(t-1))
 population or urban population, ``drivers.csv``). The elasticity ``e(t)`` of a ``fit`` commodity
 starts at the value observed over the base year to ``b`` (the ratio of the growth of per-capita
 demand to that of GDP per capita, the statistics' "elasticity coefficient") and moves linearly to
-``e_long`` by ``demand_convergence_year``; a ``long_run`` commodity uses ``e_long`` throughout.
-So the first derived year continues the observed relation (no break at ``b``), and the long run
-is the family's literature value.
+``e_long`` by ``demand_convergence_year`` (e(t) = e_fit + (e_long - e_fit) (t - b) / (conv - b),
+so the first derived year has already moved 1/(conv - b) of the way); a ``long_run`` commodity
+uses ``e_long`` throughout. So the first derived year continues the observed relation (no break
+at ``b``), and the long run is the family's literature value. The fit window starts at the model's
+base year.
 
 The same code writes the rows of ``demand.csv`` (``studies/demand/derive.py``) and re-derives a
 family's demand when a study samples its elasticity or drift (targets ``demand_elasticity:<family>``

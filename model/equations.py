@@ -235,9 +235,7 @@ def add_commodity_balance(ctx) -> None:
         )
     floor = inp.commodity_param["min_supply"]
     if bool((floor > 0).any()):
-        m.add_constraints(
-            term(ctx, "supply") >= floor.fillna(0), name="min_supply", mask=floor > 0
-        )
+        m.add_constraints(term(ctx, "supply") >= floor.fillna(0), name="min_supply", mask=floor > 0)
 
 
 def add_potentials(ctx) -> None:

@@ -435,13 +435,18 @@ def demand_array(frame, comms, years) -> xr.DataArray:
     )
 
 
-def load_inputs(path: str | Path = EXAMPLE_DATA) -> Inputs:
+def load_inputs(path: str | Path = EXAMPLE_DATA, *, check_derived: bool = True) -> Inputs:
     """Load and validate a dataset folder; raise one InputError listing every problem.
 
     Parameters
     ----------
     path : str or Path
         Folder holding the dataset's CSV tables (``commodities.csv``, ``technologies.csv``, ...).
+
+    check_derived : bool
+        Refuse a dataset whose derived demand rows (after ``demand_base_year``) differ from what
+        its drivers and elasticities give (a stale ``demand.csv``); ``studies/demand/derive.py``
+        loads with False to regenerate them.
 
     Returns
     -------
@@ -467,7 +472,28 @@ def load_inputs(path: str | Path = EXAMPLE_DATA) -> Inputs:
         check_demand_tables(tables, problems)
     if problems:
         raise InputError(_report(path, problems))
-    return assemble(path, tables, params)
+    inputs = assemble(path, tables, params)
+    if check_derived and inputs.demand_families is not None:
+        check_derived_demand(inputs)
+    return inputs
+
+
+def check_derived_demand(inputs: Inputs) -> None:
+    """Raise if demand.csv's derived rows are not what the drivers and elasticities give."""
+    from model.demand import Derivation  # noqa: PLC0415 (model.demand needs Inputs' tables)
+
+    der = Derivation(inputs)
+    arr = der.array({}, convergence_year=der.conv)  # every family, the dataset's own values
+    bad = ~np.isclose(arr, inputs.demand.values, rtol=1e-9, atol=1e-12)
+    if bad.any():
+        s, c, y = (int(v[0]) for v in np.nonzero(bad))
+        raise InputError(
+            f"demand.csv is stale: {inputs.demand.commodity.values[c]} "
+            f"({inputs.demand.scenario.values[s]}, {int(inputs.years[y])}) is "
+            f"{inputs.demand.values[s, c, y]:.6g} but drivers.csv and demand_elasticities.csv "
+            f"give {arr[s, c, y]:.6g}; regenerate the derived rows with "
+            "`python studies/demand/derive.py`"
+        )
 
 
 def _report(path: Path, problems: Problems) -> str:
@@ -567,6 +593,61 @@ def check_demand_tables(tables, problems: Problems) -> None:
             problems.add(
                 "drivers.csv", None, "driver", f"no {driver!r} rows; the derivation needs it"
             )
+    if "urban_population" in set(fam.scale) and "urbanisation" not in set(drv.driver):
+        problems.add(
+            "drivers.csv", None, "driver", "no 'urbanisation' rows; a family uses urban_population"
+        )
+    _check_driver_scenarios(drv, demand, problems)
+    _check_demand_years(settings, base, problems)
+
+
+def _check_driver_scenarios(drv, demand, problems: Problems) -> None:
+    """Every demand scenario has growth rows; every driver scenario is a demand scenario or all."""
+    scenarios = set() if demand is None else set(demand.scenario)
+    for idx, row in drv.iterrows():
+        if row.scenario != "all" and row.scenario not in scenarios:
+            problems.add(
+                "drivers.csv",
+                idx + 2,
+                "scenario",
+                f"{row.scenario!r} is not a scenario of demand.csv ({', '.join(sorted(scenarios))})"
+                " nor 'all'",
+            )
+    growth = drv[drv.driver == "gdp_per_capita_growth"]
+    for scenario in sorted(scenarios):
+        if not growth.scenario.isin(["all", scenario]).any():
+            problems.add(
+                "drivers.csv",
+                None,
+                "scenario",
+                f"no gdp_per_capita_growth rows for scenario {scenario!r} (or 'all'): its GDP per "
+                "capita would stay flat after the last level",
+            )
+
+
+def _check_demand_years(settings, base: int, problems: Problems) -> None:
+    """The fit window (base year to demand_base_year) and the convergence year are ordered."""
+
+    def year(name):
+        rows = settings[settings.parameter == name]
+        return int(float(rows.value.iloc[0])) if len(rows) else None
+
+    start, conv = year("base_year"), year("demand_convergence_year")
+    if start is not None and start >= base:
+        problems.add(
+            "settings.csv",
+            None,
+            "value",
+            f"demand_base_year {base} must be after base_year {start}: the elasticities are "
+            "fitted between them",
+        )
+    if conv is not None and conv <= base:
+        problems.add(
+            "settings.csv",
+            None,
+            "value",
+            f"demand_convergence_year {conv} must be after demand_base_year {base}",
+        )
 
 
 def _check_families(fam, ela, problems: Problems) -> None:

@@ -26,7 +26,7 @@ COLUMNS = ["commodity", "scenario", "year", "value", "unit", "source", "note"]
 
 def derived_table(path: Path = CHINA_DATA) -> pd.DataFrame:
     """demand.csv as it should be: observed rows kept, derived rows regenerated (strings)."""
-    inputs = load_inputs(path)
+    inputs = load_inputs(path, check_derived=False)
     der = Derivation(inputs)
     current = pd.read_csv(path / "demand.csv", dtype=str, keep_default_na=False)
     years = current.year.astype(int)

@@ -176,3 +176,67 @@ def test_bad_demand_tables_are_named(tmp_path):
 def test_unknown_family_target_is_refused(china):
     with pytest.raises(InputError, match="unknown demand family 'steel'"):
         parse_targets({"x": "demand_elasticity:steel"}, china)
+
+
+def test_elasticity_moves_linearly_from_the_fit_to_the_long_run(china):
+    der = Derivation(china)
+    e_fit = der.fitted["medium"]["industrial_electric"]
+    path = der.elasticity_path("medium", "industrial_electric", 0.5)
+    years = list(der.out_years)
+    step = (0.5 - e_fit) / (2040 - 2024)
+    assert path[years.index(2025)] == pytest.approx(e_fit + step, rel=1e-12)
+    assert path[years.index(2032)] == pytest.approx(e_fit + 8 * step, rel=1e-12)
+    assert path[years.index(2040)] == pytest.approx(0.5, rel=1e-12)
+    assert path[years.index(2055)] == pytest.approx(0.5, rel=1e-12)
+    # a long_run commodity ignores the fit
+    assert np.all(der.elasticity_path("medium", "aviation", 1.3) == 1.3)
+
+
+def test_gdp_per_capita_follows_the_growth_rows_by_hand(china):
+    rows = pd.read_csv(CHINA_DATA / "drivers.csv")
+    level_2025 = float(rows[(rows.driver == "gdp_per_capita") & (rows.year == 2025)].value.iloc[0])
+    paths = driver_paths(china.drivers, "medium", np.arange(2020, 2061))
+    gdp = dict(zip(range(2020, 2061), paths["gdp_per_capita"], strict=True))
+    assert gdp[2030] == pytest.approx(level_2025 * 1.04**5, rel=1e-9)  # 2026-30 at 4.0 %
+    assert gdp[2031] == pytest.approx(level_2025 * 1.04**5 * 1.025, rel=1e-9)  # 2031-40 at 2.5 %
+    low = driver_paths(china.drivers, "low", np.arange(2020, 2061))["gdp_per_capita"]
+    assert low[2030 - 2020] == pytest.approx(level_2025 * 1.025**5, rel=1e-9)
+    # population: log-linear between the NBS 2025 level and the UN-based 2030 row
+    pop = paths["population"]
+    assert pop[2027 - 2020] == pytest.approx(1404.89 * (1384.0 / 1404.89) ** (2 / 5), rel=1e-9)
+
+
+def test_family_subset_equals_a_full_rederivation(china):
+    """The fast path re-derives only the families a sample moves; that equals re-deriving all."""
+    der = Derivation(china)
+    moved = {("freight", "elasticity"): 0.7, ("all", "drift"): 0.004}
+    subset = der.array(moved)
+    full = der.array(moved, convergence_year=2040)
+    np.testing.assert_array_equal(subset, full)
+
+
+def test_stale_demand_is_refused(tmp_path):
+    path = _copy(tmp_path)
+    drivers = pd.read_csv(path / "drivers.csv", dtype=str, keep_default_na=False)
+    row = (drivers.driver == "gdp_per_capita_growth") & (drivers.year == "2030")
+    drivers.loc[row & (drivers.scenario == "medium"), "value"] = "0.045"
+    drivers.to_csv(path / "drivers.csv", index=False)
+    with pytest.raises(InputError, match=r"demand.csv is stale: .*studies/demand/derive.py"):
+        load_inputs(path)
+    # regenerating the rows makes it load again, with more demand in 2030
+    _derive_module().derived_table(path).to_csv(path / "demand.csv", index=False)
+    moved = load_inputs(path)
+    sel = dict(scenario="medium", commodity="freight_road", year=2030)
+    base = load_inputs(CHINA_DATA)
+    assert float(moved.demand.sel(**sel)) > float(base.demand.sel(**sel))
+
+
+def test_driver_scenario_typo_is_refused(tmp_path):
+    path = _copy(tmp_path)
+    drivers = pd.read_csv(path / "drivers.csv", dtype=str, keep_default_na=False)
+    drivers.loc[drivers.scenario == "medium", "scenario"] = "Medium"
+    drivers.to_csv(path / "drivers.csv", index=False)
+    with pytest.raises(InputError) as err:
+        load_inputs(path)
+    assert "'Medium' is not a scenario of demand.csv" in str(err.value)
+    assert "no gdp_per_capita_growth rows for scenario 'medium'" in str(err.value)
