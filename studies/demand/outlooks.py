@@ -95,19 +95,43 @@ def cagr(a: float, b: float, years: int) -> float:
     return (b / a) ** (1 / years) - 1
 
 
-def prior_ranges(store: Path) -> tuple[pd.DataFrame, int]:
+def physical_content(ds: xr.Dataset, inputs) -> xr.DataArray:
+    """Primary energy in the IEA's physical-content accounting (PJ), sample x year.
+
+    NBS counts non-fossil electricity at the coal heat rate (``coal_equivalent_factor``); the IEA
+    counts wind, solar and hydro at 3.6 PJ/TWh and nuclear at 3.6 / 0.33 PJ/TWh. Fossil fuels and
+    biomass supply are the same in both.
+    """
+    ce_tech = inputs.tech_param["coal_equivalent"].isel(year=0).to_series()
+    nonfossil = [t for t in ds.tech.values if ce_tech.get(t, 0) > 0]
+    nuclear = set(inputs.groups.get("nuclear", []))
+    ce = inputs.series["coal_equivalent_factor"].sel(year=ds.year)
+    gen = ds.generation.sel(tech=nonfossil) * PJ_PER_TWH  # PJ of electricity
+    physical = xr.DataArray(
+        [1 / 0.33 if t in nuclear else 1.0 for t in nonfossil],
+        dims="tech",
+        coords={"tech": nonfossil},
+    )
+    pe = ds.primary_energy.sum("fuel") * 29307.6  # Gtce -> PJ
+    return pe - (gen * ce).sum("tech") + (gen * physical).sum("tech")
+
+
+def prior_ranges(store: Path, inputs) -> tuple[pd.DataFrame, int]:
     """5/50/95 % of the prior study's primary energy growth and levels, generation, shares."""
     ds = xr.open_zarr(store)
+    tes = physical_content(ds, inputs).values[ds.status.values == 1]
     ok = ds.status.values == 1
     pe = ds.primary_energy.sum("fuel").values[ok]
     years = list(ds.year.values)
-    i = {y: years.index(y) for y in (2024, 2025, 2030, 2035, 2040)}
+    i = {y: years.index(y) for y in (2022, 2024, 2025, 2030, 2035, 2040)}
     gen = ds.generation.sum("tech").values[ok]
     share = ds.primary_energy.values[ok] / ds.primary_energy.sum("fuel").values[ok][:, None, :]
     fuels = list(ds.fuel.values)
     stats = {
         "primary_energy_growth_2025_2030": (pe[:, i[2030]] / pe[:, i[2025]]) ** (1 / 5) - 1,
+        "primary_energy_growth_2024_2030": (pe[:, i[2030]] / pe[:, i[2024]]) ** (1 / 6) - 1,
         "primary_energy_growth_2024_2035": (pe[:, i[2035]] / pe[:, i[2024]]) ** (1 / 11) - 1,
+        "physical_content_growth_2022_2030": (tes[:, i[2030]] / tes[:, i[2022]]) ** (1 / 8) - 1,
         "primary_energy_2030_Gtce": pe[:, i[2030]],
         "primary_energy_2035_Gtce": pe[:, i[2035]],
         "generation_2030_TWh": gen[:, i[2030]],
@@ -192,7 +216,7 @@ def main() -> int:
     scen, keep = scenario_table(inputs)
     scen.to_csv(OUT / "scenarios.csv", index=False, float_format="%.6g")
     store = OUT / "prior" / "store.zarr"
-    prior, n_prior = prior_ranges(store) if store.exists() else (pd.DataFrame(), 0)
+    prior, n_prior = prior_ranges(store, inputs) if store.exists() else (pd.DataFrame(), 0)
     prior.to_csv(OUT / "prior_ranges.csv", index=False, float_format="%.6g")
     targets = pd.read_csv(REPO / "studies" / "calibration" / "targets.csv")
     elec = electrification_table(keep, targets)
