@@ -139,6 +139,7 @@ def latest_peak() -> list[str]:
     return [
         "### Latest peak year (`results/latest_peak`, Latin hypercube, seed sink prior)",
         "",
+        *([stale(LATEST).removeprefix(" - ")] if stale(LATEST) else []),
         *[
             f"- {r.statement} = {r.p:.3f} [{r.p_conf_low:.3f}, {r.p_conf_high:.3f}] (n = {r.n})"
             for r in wanted.itertuples()
@@ -178,6 +179,22 @@ def drivers(inputs, year, names, k: int = 5) -> str:
     )
 
 
+def stale(folder: Path) -> str:
+    """A note when the run's study text differs from the study file as it is now."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    path = Path(manifest.get("study_file", ""))
+    if path.exists() and path.read_text() != manifest.get("study_text"):
+        return (
+            f" - **run with an earlier version of `{path.relative_to(path.parents[2])}`** "
+            f"(before the current parameters; re-run with `netua study ... --fresh`)"
+        )
+    from model.load import CHINA_DATA, dataset_hash  # noqa: PLC0415
+
+    if manifest.get("model_data_hash") not in (None, dataset_hash(CHINA_DATA)):
+        return " - **run on an earlier version of the China data** (re-run with `--fresh`)"
+    return ""
+
+
 def by_policy() -> list[str]:
     """The sink's total index for CO2 by year with the carbon policy fixed (by_policy designs)."""
     lines = []
@@ -188,7 +205,7 @@ def by_policy() -> list[str]:
         time = pd.read_csv(folder / "sobol_time.csv")
         with xr.open_zarr(folder / "store.zarr") as ds:
             n_base = ds.sizes["sample"] // (ds.sizes["parameter"] + 2)
-        lines.append(f"- `{policy}` (N = {n_base}): {sink_by_year(time)}")
+        lines.append(f"- `{policy}` (N = {n_base}): {sink_by_year(time)}{stale(folder)}")
     if lines:
         lines = ["### Natural sink by carbon policy (seed prior, policy fixed)", "", *lines, ""]
     return lines
