@@ -56,6 +56,8 @@ def convergence(folder: Path, output: str, k: int = 4) -> str:
     n = table.n_base.max()
     full = table[table.n_base == n].set_index("parameter").ST
     half = table[table.n_base == n // 2].set_index("parameter").ST
+    if len(half) == 0:
+        return f"not checked: no design of N = {n // 2} in convergence.csv (N = {n} is too small)"
     top = full.sort_values(ascending=False).head(k).index
     diffs = (full[top] - half[top]).abs()
     verdict = "stable" if (diffs <= 0.05).all() else "NOT stable"
