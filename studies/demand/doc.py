@@ -177,9 +177,29 @@ def write_doc(path: Path, scen, prior, n_prior, elec, comp, fitted, outlooks, ch
         "",
         "### What remains in final energy in 2060 (medium)",
         "",
+        _composition_text(comp),
+        "",
         *_table(comp.head(20), {"PJ": lambda v: f"{float(v):,.0f}", "share": pct}),
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _composition_text(comp: pd.DataFrame) -> str:
+    """One paragraph: electricity's share and the largest non-electric uses in 2060."""
+    total = comp.PJ.sum()
+    elec = comp[comp.commodity == "electricity"].PJ.sum()
+    other = comp[comp.commodity != "electricity"].head(6)
+    uses = "; ".join(
+        f"{r.commodity} in {r.sector} {r.PJ / 1000:.1f} EJ ({100 * r.PJ / total:.0f} %)"
+        for r in other.itertuples()
+    )
+    return (
+        f"Final energy in 2060 is {total / 1000:.0f} EJ, {100 * elec / total:.0f} % electricity. "
+        f"The largest non-electric uses: {uses}. Chemical feedstock (coal for coal-to-olefins, "
+        "methanol and ammonia; oil for steam crackers) is the largest block, then industrial "
+        "steam from district and captive heat plants, jet fuel, coal in kilns and boilers, and "
+        "coke in the remaining blast furnaces."
+    )
 
 
 def _out_of_sample(scen: pd.DataFrame) -> list[str]:
