@@ -30,7 +30,6 @@ import pandas as pd
 
 from model.errors import InputError
 
-PARAMETERS = ("elasticity", "drift")
 #: significant digits of derived demand (the rows of demand.csv and their runtime re-derivation)
 DIGITS = 6
 
@@ -249,10 +248,3 @@ class Derivation:
             f"{self.base} level x {self.scale_of[commodity]} x GDP per capita^elasticity "
             f"({scenario} drivers); {e}; drift {fam.drift:g}/yr [D]"
         )
-
-
-def derivation(inputs) -> Derivation | None:
-    """The dataset's demand derivation, or None if it has no demand_families table."""
-    if inputs.demand_families is None or len(inputs.demand_families) == 0:
-        return None
-    return Derivation(inputs)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from model.demand import Derivation
 from model.errors import InputError
 from model.schema import (
     DATA_DIR,
@@ -480,8 +481,6 @@ def load_inputs(path: str | Path = EXAMPLE_DATA, *, check_derived: bool = True) 
 
 def check_derived_demand(inputs: Inputs) -> None:
     """Raise if demand.csv's derived rows are not what the drivers and elasticities give."""
-    from model.demand import Derivation  # noqa: PLC0415 (model.demand needs Inputs' tables)
-
     der = Derivation(inputs)
     arr = der.array({}, convergence_year=der.conv)  # every family, the dataset's own values
     bad = ~np.isclose(arr, inputs.demand.values, rtol=1e-9, atol=1e-12)
