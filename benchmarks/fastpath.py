@@ -144,7 +144,7 @@ def study_text(data: str, n: int, seed: int) -> str:
 
 def engine_throughput(data: str, n: int, seed: int) -> dict:
     """Samples per second of the engine with 1 and 2 workers, store bytes per sample."""
-    from uncertainty.run import run_study
+    from uncertainty.engine.run import run_study
 
     out = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,28 +1,28 @@
 """Uncertainty and sensitivity engine: parameter spaces, sampling, parallel runs, stores, analysis.
 
 The public names below are imported lazily, so that worker processes (which only need
-:mod:`uncertainty.protocol`) start fast.
+:mod:`uncertainty.engine.protocol`) start fast.
 """
 
 from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "Choice": "uncertainty.distributions",
-    "LogNormal": "uncertainty.distributions",
-    "Normal": "uncertainty.distributions",
-    "Triangular": "uncertainty.distributions",
-    "TruncatedNormal": "uncertainty.distributions",
-    "Uniform": "uncertainty.distributions",
-    "Parameter": "uncertainty.space",
-    "Study": "uncertainty.space",
-    "load_study": "uncertainty.space",
-    "Design": "uncertainty.sampling",
-    "sample_design": "uncertainty.sampling",
-    "RunSettings": "uncertainty.run",
-    "RunSummary": "uncertainty.run",
-    "run_ensemble": "uncertainty.run",
-    "run_study": "uncertainty.run",
+    "Choice": "uncertainty.study.distributions",
+    "LogNormal": "uncertainty.study.distributions",
+    "Normal": "uncertainty.study.distributions",
+    "Triangular": "uncertainty.study.distributions",
+    "TruncatedNormal": "uncertainty.study.distributions",
+    "Uniform": "uncertainty.study.distributions",
+    "Parameter": "uncertainty.study.space",
+    "Study": "uncertainty.study.space",
+    "load_study": "uncertainty.study.space",
+    "Design": "uncertainty.study.sampling",
+    "sample_design": "uncertainty.study.sampling",
+    "RunSettings": "uncertainty.engine.run",
+    "RunSummary": "uncertainty.engine.run",
+    "run_ensemble": "uncertainty.engine.run",
+    "run_study": "uncertainty.engine.run",
 }
 
 __all__ = sorted(_EXPORTS)

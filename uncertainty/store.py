@@ -27,10 +27,10 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from uncertainty.engine.protocol import STATUS_MEANINGS, Output
 from uncertainty.errors import StoreError
-from uncertainty.protocol import STATUS_MEANINGS, Output
-from uncertainty.sampling import Design
-from uncertainty.space import Study
+from uncertainty.study.sampling import Design
+from uncertainty.study.space import Study
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Figures of the seed-roadmap study, in the house style of :mod:`uncertainty.figures_style`."""
+"""Figures of the seed-roadmap study, in the house style of :mod:`uncertainty.plot.style`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from uncertainty import figures_style as fs  # noqa: E402
+from uncertainty.plot import style as fs  # noqa: E402
 
 GROWTHS = ("low", "medium", "high")
 SINKS = (1.0, 2.0, 3.0)

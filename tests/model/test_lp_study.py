@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 
 from benchmarks.fastpath import run_benchmark, study_text
-from uncertainty.run import run_study
+from uncertainty.engine.run import run_study
 
 KEYS = (
     "naive_median_s",

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uncertainty.analysis import analyze
+from uncertainty.analysis.design import EmptyStoreError, FailedSamplesError, StoreNotFoundError
+from uncertainty.analysis.indices import sobol_indices
+from uncertainty.analysis.pipeline import analyze
+from uncertainty.analysis.tables import AnalysisSettings
 from uncertainty.cli import main
-from uncertainty.designs import EmptyStoreError, FailedSamplesError, StoreNotFoundError
-from uncertainty.sensitivity import sobol_indices
-from uncertainty.sensitivity_tables import AnalysisSettings
 from uncertainty.testing import build_store, ishigami, make_store, write_store
 
 PI = (-np.pi, np.pi)

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from uncertainty import figures as fg
-from uncertainty.analysis import analyze
+from uncertainty.analysis.pipeline import analyze
+from uncertainty.analysis.tables import AnalysisSettings
 from uncertainty.cli import main
-from uncertainty.figures_style import label, save
-from uncertainty.sensitivity_tables import AnalysisSettings
+from uncertainty.plot import distributions as fg
+from uncertainty.plot.style import label, save
 from uncertainty.testing import build_store, ishigami, write_store
 
 YEARS = np.arange(2020, 2041)
@@ -140,7 +140,7 @@ def test_time_figure_leaves_out_unresolved_years(tmp_path):
                 }
             )
     table = pd.DataFrame(rows)
-    from uncertainty.figures_sensitivity import unresolved_years
+    from uncertainty.plot.sensitivity import unresolved_years
 
     assert unresolved_years(table) == [2021, 2022]
     fig = fg.sobol_time_figure(table, "coal_share")
@@ -154,7 +154,7 @@ def test_event_figure_shows_unreachable_share():
     """-inf event years (e.g. a latest peak that no year allows) get their own bar and label."""
     import numpy as np
 
-    from uncertainty.figures import event_time_figure
+    from uncertainty.plot.distributions import event_time_figure
 
     values = np.array([2040, 2045, np.inf, -np.inf, 2050, 2047.0])
     fig = event_time_figure(values, name="latest_peak_year", horizon=(2020, 2060), mark=2029)

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uncertainty.analysis import run_analysis
-from uncertainty.designs import AnalysisError
+from uncertainty.analysis.design import AnalysisError
+from uncertainty.analysis.pipeline import run_analysis
 from uncertainty.testing import ishigami
 
 ISHIGAMI = {"x1": (-np.pi, np.pi), "x2": (-np.pi, np.pi), "x3": (-np.pi, np.pi)}
@@ -69,7 +69,7 @@ def test_years_undefined_in_every_sample_are_not_failures(tmp_path):
 
 def test_solver_noise_on_a_pinned_year_gives_nan_not_huge_indices():
     """A year held to observations varies only by ~1e-12: its indices are NaN, not +-100."""
-    from uncertainty.sensitivity import sobol_indices
+    from uncertainty.analysis.indices import sobol_indices
 
     rng = np.random.default_rng(0)
     n, d = 64, 3
@@ -86,7 +86,7 @@ def test_default_events_only_for_kept_outputs():
     import numpy as np
     import xarray as xr
 
-    from uncertainty.analysis_spec import load_analysis_spec, restrict_outputs
+    from uncertainty.analysis.spec import load_analysis_spec, restrict_outputs
 
     text = '[study]\nname = "x"\n[analysis]\noutputs = ["y"]\n'
     ds = xr.Dataset(

@@ -12,7 +12,8 @@ from uncertainty.cli import main
 from uncertainty.testing import ishigami_indices
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("uncertainty.run") is None, reason="the run engine is not installed"
+    importlib.util.find_spec("uncertainty.engine.run") is None,
+    reason="the run engine is not installed",
 )
 
 MODEL = """

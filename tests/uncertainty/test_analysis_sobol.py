@@ -8,10 +8,10 @@ import pytest
 from SALib.analyze import sobol as salib_sobol
 from SALib.sample import sobol as salib_sample
 
-from uncertainty.analysis import analyze
+from uncertainty.analysis.indices import sobol_indices
+from uncertainty.analysis.pipeline import analyze
+from uncertainty.analysis.tables import AnalysisSettings
 from uncertainty.cli import main
-from uncertainty.sensitivity import sobol_indices
-from uncertainty.sensitivity_tables import AnalysisSettings
 from uncertainty.testing import (
     build_store,
     ishigami,

@@ -18,8 +18,8 @@ from test_engine_failures import expected_status
 from test_engine_resume import STUDY, done_count, evaluations, load, netua, setup
 
 from uncertainty.cli import main
-from uncertainty.sampling import sample_design
-from uncertainty.space import load_study
+from uncertainty.study.sampling import sample_design
+from uncertainty.study.space import load_study
 
 distributed = pytest.importorskip("distributed")
 

@@ -17,7 +17,7 @@ import zarr
 from test_engine_resume import MODEL  # the same slow, logging model
 
 from uncertainty import store
-from uncertainty.analysis import run_analysis
+from uncertainty.analysis.pipeline import run_analysis
 from uncertainty.cli import main
 
 STUDY = """

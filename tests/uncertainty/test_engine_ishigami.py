@@ -69,7 +69,7 @@ def test_ishigami_sobol_run_matches_function_and_analytic_indices(tmp_path, caps
 
 def test_example_study_loads_and_imports(tmp_path):
     from uncertainty import load_study
-    from uncertainty.protocol import import_model, model_spec
+    from uncertainty.engine.protocol import import_model, model_spec
 
     study = load_study(ISHIGAMI_STUDY)
     spec = model_spec(study)

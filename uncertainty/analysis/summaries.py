@@ -3,7 +3,7 @@
 Only independent rows are used (the A and B rows of a Sobol design, every LHS/MC row); failed rows
 are excluded and counted, so every number is conditional on the model succeeding. Wilson intervals
 are exact in their assumptions only for independent random rows; for quasi-random Sobol rows or LHS
-rows they are approximate (usually conservative). See :mod:`uncertainty.probability`.
+rows they are approximate (usually conservative). See :mod:`uncertainty.analysis.probability`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from uncertainty.analysis_spec import AnalysisSpec, ProbabilitySpec
-from uncertainty.designs import Design, independent_rows
-from uncertainty.events import event_year
-from uncertainty.probability import grouped_probability, probability, quantiles
+from uncertainty.analysis.design import Design, independent_rows
+from uncertainty.analysis.events import event_year
+from uncertainty.analysis.probability import grouped_probability, probability, quantiles
+from uncertainty.analysis.spec import AnalysisSpec, ProbabilitySpec
 
 SUMMARY_COLUMNS = ["output", "year", "statistic", "value", "conf_low", "conf_high"]
 SUMMARY_COLUMNS += ["n", "n_excluded", "n_censored"]

@@ -28,9 +28,9 @@ from typing import Any
 
 import xarray as xr
 
-from uncertainty.designs import AnalysisError, output_names
-from uncertainty.events import OPERATORS
-from uncertainty.probability import DEFAULT_QUANTILES
+from uncertainty.analysis.design import AnalysisError, output_names
+from uncertainty.analysis.events import OPERATORS
+from uncertainty.analysis.probability import DEFAULT_QUANTILES
 
 ANALYSIS_KEYS = {"quantiles", "milestones", "probabilities", "events", "groups", "outputs"}
 #: manifest keys that may hold the study-file text, first match wins

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from uncertainty.errors import ModelError, RunInterrupted, StoreError, StudyError
 
 if TYPE_CHECKING:
-    from uncertainty.run import RunSummary
+    from uncertainty.engine.run import RunSummary
 
 # the engine (xarray, zarr, SALib) is imported inside the commands: `netua --help` stays quick
 
@@ -63,9 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a study; exit 0 when every sample has a status (failures included), 130 if stopped."""
-    from uncertainty.backends import ClusterError
-    from uncertainty.run import RunSettings, default_out, run_ensemble
-    from uncertainty.space import load_study
+    from uncertainty.engine.backends import ClusterError
+    from uncertainty.engine.run import RunSettings, default_out, run_ensemble
+    from uncertainty.study.space import load_study
 
     study = load_study(args.study)
     _check_options(args)
@@ -174,7 +174,7 @@ def _print_failures(out: Path) -> None:
 
 
 def _print_reasons(records: list[dict]) -> None:
-    from uncertainty.protocol import STATUS_MEANINGS
+    from uncertainty.engine.protocol import STATUS_MEANINGS
 
     reasons = Counter(
         (STATUS_MEANINGS[r["status"]], r["message"].splitlines()[0][:120] if r["message"] else "")

@@ -1,9 +1,9 @@
 """Publication figures of an ensemble: each function takes data and returns a matplotlib Figure.
 
 Figures are built on :class:`matplotlib.figure.Figure` directly (no pyplot state, any backend)
-in the style of :mod:`uncertainty.figures_style`. Quantiles and probabilities shown are those of
+in the style of :mod:`uncertainty.plot.style`. Quantiles and probabilities shown are those of
 the independent successful rows (see ``docs/analysis.md``).
-:func:`uncertainty.figures_report.make_figures` draws every figure a store supports.
+:func:`uncertainty.plot.report.make_figures` draws every figure a store supports.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from uncertainty.figures_sensitivity import convergence_figure, sobol_bars, sobol_time_figure
-from uncertainty.figures_style import (
+from uncertainty.analysis.probability import probability, quantiles
+from uncertainty.plot.sensitivity import convergence_figure, sobol_bars, sobol_time_figure
+from uncertainty.plot.style import (
     CMAP,
     FAN,
     WIDTH_1,
@@ -27,7 +28,6 @@ from uncertainty.figures_style import (
     linestyle,
     style,
 )
-from uncertainty.probability import probability, quantiles
 
 __all__ = [
     "convergence_figure",

@@ -1,7 +1,7 @@
 """Sensitivity figures: Sobol bars, time-resolved indices, convergence on nested sub-designs.
 
 Each function takes an analysis table (``docs/analysis.md``) and returns a matplotlib Figure in the
-style of :mod:`uncertainty.figures_style`; re-exported by :mod:`uncertainty.figures`.
+style of :mod:`uncertainty.plot.style`; re-exported by :mod:`uncertainty.plot.distributions`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from uncertainty.figures_style import MARKERS, WIDTH_1, WIDTH_2, color, hatch, linestyle, style
+from uncertainty.plot.style import MARKERS, WIDTH_1, WIDTH_2, color, hatch, linestyle, style
 
 
 def sobol_bars(table: pd.DataFrame, output: str, *, max_parameters: int = 15) -> Figure:

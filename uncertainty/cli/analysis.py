@@ -10,7 +10,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from uncertainty.designs import POLICIES
+from uncertainty.analysis.design import POLICIES
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_analyze(args: argparse.Namespace) -> int:
     """Run the analysis and write its tables."""
-    from uncertainty.analysis import run_analysis
-    from uncertainty.sensitivity_tables import AnalysisSettings
+    from uncertainty.analysis.pipeline import run_analysis
+    from uncertainty.analysis.tables import AnalysisSettings
 
     if args.resamples < 10:
         raise ValueError(f"--resamples {args.resamples}: use at least 10 (1000 recommended)")
@@ -81,7 +81,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def run_figures(args: argparse.Namespace) -> int:
     """Draw every figure that the store supports."""
-    from uncertainty.figures_report import make_figures
+    from uncertainty.plot.report import make_figures
 
     paths = make_figures(args.directory, policy=args.policy)
     print(f"netua: wrote {len(paths)} files to {Path(args.directory) / 'figures'}")

@@ -20,7 +20,7 @@ import numpy as np
 from SALib.sample import latin, morris
 from SALib.sample import sobol as sobol_sample
 
-from uncertainty.space import Study
+from uncertainty.study.space import Study
 
 logger = logging.getLogger(__name__)
 

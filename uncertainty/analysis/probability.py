@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from uncertainty.events import censored, compare
+from uncertainty.analysis.events import censored, compare
 
 #: default quantiles, in percent
 DEFAULT_QUANTILES = (5, 25, 50, 75, 95)

@@ -16,9 +16,9 @@ import sys
 #: sub-command modules, in the order ``netua --help`` lists them
 COMMAND_MODULES = (
     "model.cli",  # solve, example
-    "uncertainty.cli_run",  # run, status
-    "uncertainty.cli_analysis",  # analyze, figures
-    "uncertainty.cli_study",  # study
+    "uncertainty.cli.run",  # run, status
+    "uncertainty.cli.analysis",  # analyze, figures
+    "uncertainty.cli.study",  # study
     "benchmarks.cli",  # bench
 )
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uncertainty.distributions import Distribution, distribution_fields, make_distribution
 from uncertainty.errors import StudyError
+from uncertainty.study.distributions import Distribution, distribution_fields, make_distribution
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Parameter:
     name : str
         Identifier, passed to the model as a keyword argument.
     distribution : Distribution
-        Its probability distribution (see :mod:`uncertainty.distributions`).
+        Its probability distribution (see :mod:`uncertainty.study.distributions`).
     description, unit : str
         Documentation; the unit is the one of the sampled values.
     group : str, optional
@@ -241,7 +241,7 @@ def _parameter(where: str, name: str, spec: dict[str, Any]) -> Parameter:
     kind = spec["distribution"]
     if not isinstance(kind, str):
         raise StudyError(f"{table} distribution: expected a name, got {kind!r}")
-    from uncertainty.distributions import DISTRIBUTIONS
+    from uncertainty.study.distributions import DISTRIBUTIONS
 
     allowed = PARAMETER_KEYS | set(sum((r + o for _, r, o in DISTRIBUTIONS.values()), ()))
     _unknown(where, f"parameters.{name}", spec, allowed)

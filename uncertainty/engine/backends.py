@@ -1,6 +1,6 @@
 """Where batches run: loky's process pool on this machine, or a Dask cluster.
 
-:mod:`uncertainty.run` drives both through the same small interface - ``submit(fn, *args)``,
+:mod:`uncertainty.engine.run` drives both through the same small interface - ``submit(fn, *args)``,
 ``wait_first(futures)``, ``result(future)``, ``workers()``, ``interrupt()``, ``close()`` - so
 writing the store, resuming and isolating crashing samples are shared. A dead worker process
 shows up as :class:`WorkerDied` from ``result``: loky breaks its whole pool (every batch in flight
@@ -50,7 +50,7 @@ class ClusterError(RuntimeError):
 
 
 class Backend(Protocol):
-    """What :mod:`uncertainty.run` needs from a place to run batches."""
+    """What :mod:`uncertainty.engine.run` needs from a place to run batches."""
 
     name: str
 

@@ -14,13 +14,19 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from uncertainty import figures as fg
-from uncertainty.analysis import analysable_outputs, run_analysis
-from uncertainty.analysis_spec import AnalysisSpec, load_analysis_spec, restrict_outputs
-from uncertainty.designs import STATUS_NAMES, design_of, independent_rows, read_store, row_roles
-from uncertainty.figures_style import save
-from uncertainty.sensitivity_tables import AnalysisSettings
-from uncertainty.summaries import event_times
+from uncertainty.analysis.design import (
+    STATUS_NAMES,
+    design_of,
+    independent_rows,
+    read_store,
+    row_roles,
+)
+from uncertainty.analysis.pipeline import analysable_outputs, run_analysis
+from uncertainty.analysis.spec import AnalysisSpec, load_analysis_spec, restrict_outputs
+from uncertainty.analysis.summaries import event_times
+from uncertainty.analysis.tables import AnalysisSettings
+from uncertainty.plot import distributions as fg
+from uncertainty.plot.style import save
 
 logger = logging.getLogger(__name__)
 TABLES = ("sobol", "sobol_time", "convergence", "summary")

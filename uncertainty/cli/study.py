@@ -41,10 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_study_command(args: argparse.Namespace) -> int:
     """Run, analyse, draw; print the headline probabilities."""
-    from uncertainty.cli_analysis import run_analyze, run_figures
-    from uncertainty.cli_run import cmd_run
-    from uncertainty.run import default_out
-    from uncertainty.space import load_study
+    from uncertainty.cli.analysis import run_analyze, run_figures
+    from uncertainty.cli.run import cmd_run
+    from uncertainty.engine.run import default_out
+    from uncertainty.study.space import load_study
 
     out = default_out(load_study(args.study), args.out)
     n_jobs = args.n_jobs if args.n_jobs is not None or args.scheduler else -1
@@ -77,7 +77,7 @@ def headline_probabilities(out: Path) -> str:
     import pandas as pd
     import xarray as xr
 
-    from uncertainty.analysis_spec import load_analysis_spec
+    from uncertainty.analysis.spec import load_analysis_spec
 
     with xr.open_zarr(out / "store.zarr") as ds:
         labels = [p.label for p in load_analysis_spec(ds).probabilities]

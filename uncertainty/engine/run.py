@@ -1,8 +1,9 @@
 """Run a study: evaluate every sample in parallel batches and keep every result in the store.
 
-Batches (= store chunks along ``sample``) go to a backend (:mod:`uncertainty.backends`): a loky
-process pool (joblib's default backend) or a Dask cluster; this process writes each finished batch
-at once, whichever backend evaluated it. Running the same study into the same folder resumes: only
+Batches (= store chunks along ``sample``) go to a backend (:mod:`uncertainty.engine.backends`):
+a loky process pool (joblib's default backend) or a Dask cluster; this process writes each
+finished batch at once, whichever backend evaluated it.
+Running the same study into the same folder resumes: only
 pending batches are evaluated. A batch whose worker died (loky: every batch in flight; Dask: a
 batch that killed ``allowed-failures + 1`` workers) is re-sent alone and split in halves until the
 sample that kills workers is isolated and marked ``crashed``. Ctrl-C stops cleanly: completed
@@ -23,15 +24,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from uncertainty import store
-from uncertainty.backends import DASK, LOKY, Backend, ClusterError, WorkerDied, open_backend
-from uncertainty.errors import ModelError, RunInterrupted, StoreError
-from uncertainty.manifest import (
+from uncertainty.engine.backends import DASK, LOKY, Backend, ClusterError, WorkerDied, open_backend
+from uncertainty.engine.manifest import (
     build_manifest,
     extended_manifest,
     extension_of,
     resumed_manifest,
 )
-from uncertainty.protocol import (
+from uncertainty.engine.protocol import (
     CRASHED,
     ERROR,
     OK,
@@ -42,8 +42,9 @@ from uncertainty.protocol import (
     model_info,
     model_spec,
 )
-from uncertainty.sampling import Design, sample_design
-from uncertainty.space import Study, load_study
+from uncertainty.errors import ModelError, RunInterrupted, StoreError
+from uncertainty.study.sampling import Design, sample_design
+from uncertainty.study.space import Study, load_study
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from uncertainty.errors import StoreError
-from uncertainty.sampling import Design
-from uncertainty.space import Study
+from uncertainty.study.sampling import Design
+from uncertainty.study.space import Study
 
 logger = logging.getLogger(__name__)
 

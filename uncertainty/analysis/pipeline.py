@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from uncertainty.analysis_spec import load_analysis_spec, restrict_outputs
-from uncertainty.designs import (
+from uncertainty.analysis.design import (
     AnalysisError,
     Design,
     design_of,
@@ -31,15 +30,16 @@ from uncertainty.designs import (
     read_store,
     row_roles,
 )
-from uncertainty.sensitivity import is_discrete
-from uncertainty.sensitivity_tables import (
+from uncertainty.analysis.indices import is_discrete
+from uncertainty.analysis.spec import load_analysis_spec, restrict_outputs
+from uncertainty.analysis.summaries import event_times, probabilities_table, summary_table
+from uncertainty.analysis.tables import (
     AnalysisSettings,
     convergence_table,
     morris_table,
     pawn_table,
     sobol_tables,
 )
-from uncertainty.summaries import event_times, probabilities_table, summary_table
 
 logger = logging.getLogger(__name__)
 

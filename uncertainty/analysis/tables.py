@@ -1,7 +1,8 @@
 """Sensitivity tables from a store: Sobol (scalar, time-resolved, second order), convergence,
 Morris, PAWN - each keyed by sample id, in design order, with the failure policy applied and stated.
 
-See :mod:`uncertainty.sensitivity` for the estimators and :mod:`uncertainty.designs` for the policy.
+See :mod:`uncertainty.analysis.indices` for the estimators and
+:mod:`uncertainty.analysis.design` for the policy.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from uncertainty.designs import (
+from uncertainty.analysis.design import (
     Design,
     FailedSamplesError,
     block_of,
@@ -24,7 +25,7 @@ from uncertainty.designs import (
     rows_of_blocks,
     subdesign,
 )
-from uncertainty.sensitivity import morris_indices, pawn_indices, sobol_indices
+from uncertainty.analysis.indices import morris_indices, pawn_indices, sobol_indices
 
 INDEX_COLUMNS = ["S1", "S1_conf_low", "S1_conf_high", "S1_conf"]
 INDEX_COLUMNS += ["ST", "ST_conf_low", "ST_conf_high", "ST_conf"]
@@ -37,7 +38,7 @@ class AnalysisSettings:
     Attributes
     ----------
     policy : {'refuse', 'drop-blocks'}
-        Failure policy for Sobol and Morris (see :mod:`uncertainty.designs`).
+        Failure policy for Sobol and Morris (see :mod:`uncertainty.analysis.design`).
     seed : int
         Seed of every bootstrap (``numpy.random.default_rng``; 0 is a seed like any other).
     n_resamples : int

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from uncertainty.errors import StudyError
-from uncertainty.space import Parameter, Study
+from uncertainty.study.space import Parameter, Study
 
 logger = logging.getLogger(__name__)
 

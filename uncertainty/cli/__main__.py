@@ -1,0 +1,7 @@
+"""``python -m uncertainty.cli``."""
+
+import sys
+
+from uncertainty.cli import main
+
+sys.exit(main())
