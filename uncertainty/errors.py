@@ -19,3 +19,15 @@ class ModelError(RuntimeError):
 
 class RunInterrupted(KeyboardInterrupt):  # noqa: N818 - it is a KeyboardInterrupt
     """The user stopped a run; completed batches are in the store. Args: out folder, done, total."""
+
+
+class AnalysisError(ValueError):
+    """A store that cannot be analysed as asked; the message says why and how to fix it."""
+
+
+class StoreNotFoundError(AnalysisError):
+    """No results store where one was expected."""
+
+
+class EmptyStoreError(AnalysisError):
+    """A store with no successful samples."""

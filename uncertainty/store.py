@@ -20,31 +20,88 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
 import zarr
 
-from uncertainty.engine.protocol import STATUS_MEANINGS, Output
-from uncertainty.errors import StoreError
+from uncertainty.errors import EmptyStoreError, StoreError, StoreNotFoundError
 from uncertainty.study.sampling import Design
 from uncertainty.study.space import Study
 
 logger = logging.getLogger(__name__)
 
+#: the files of a results folder (``docs/store.md``)
 STORE, MANIFEST, FAILURES = "store.zarr", "manifest.json", "failures.jsonl"
+#: variables and coordinates of every store; an output may not take these names
+BOOKKEEPING = ("inputs", "status", "elapsed")
+RESERVED = (*BOOKKEEPING, "sample", "parameter")
+
+
+class Status(IntEnum):
+    """Evaluation status of a sample, the store's ``status`` variable (int8).
+
+    The one definition of the codes: the engine writes them, the store declares them as CF
+    ``flag_values``/``flag_meanings``, the analysis and the CLI read them from here.
+    """
+
+    PENDING = 0
+    OK = 1
+    ERROR = 2
+    TIMEOUT = 3
+    CRASHED = 4
+
+    @property
+    def meaning(self) -> str:
+        """Lower-case name, as in ``flag_meanings`` and ``failures.jsonl`` summaries."""
+        return self.name.lower()
+
+
+#: status meanings in code order (``flag_meanings``)
+STATUS_MEANINGS = tuple(s.meaning for s in Status)
+
+
+def status_name(code: int) -> str:
+    """The meaning of a status code (``unknown(<code>)`` for a code outside the enum)."""
+    try:
+        return Status(int(code)).meaning
+    except ValueError:
+        return f"unknown({int(code)})"
+
+
+#: attributes of an output variable that the store keeps
+OUTPUT_ATTRS = ("units", "long_name", "censored_at")
+
+
+class Output(NamedTuple):
+    """One output of one sample as the store receives it.
+
+    ``attrs`` become the variable's attributes (``units``, ``long_name``; ``censored_at`` marks
+    an event time whose ``+inf`` means "not within the horizon ending in that year").
+    """
+
+    dims: tuple[str, ...]
+    values: np.ndarray
+    coords: dict[str, np.ndarray]
+    attrs: dict[str, Any]
+
+    @property
+    def units(self) -> str | None:
+        """The ``units`` attribute, None if absent."""
+        return self.attrs.get("units")
 
 
 @dataclass
 class OutputSchema:
-    """Dimensions, shape, coordinates and units of one output variable."""
+    """Dimensions, shape, coordinates and attributes of one output variable."""
 
     dims: tuple[str, ...]
     shape: tuple[int, ...]
     coords: dict[str, np.ndarray] = field(default_factory=dict)
-    units: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     def mismatch(self, out: Output) -> str | None:
         """Return why ``out`` does not fit this schema, None if it does."""
@@ -61,16 +118,41 @@ def create_store(
     out: Path, study: Study, design: Design, manifest: dict[str, Any], chunk: int
 ) -> None:
     """Create the store with inputs, pending status and NaN elapsed; write the manifest."""
-    n = design.n_samples
-    params = np.array(study.names, dtype=object)
+    create(
+        out,
+        inputs=design.values,
+        parameters=study.names,
+        attrs=_store_attrs(study, design, manifest),
+        manifest=manifest,
+        chunk=chunk,
+    )
+
+
+def create(
+    out: Path,
+    *,
+    inputs: np.ndarray,
+    parameters: list[str] | tuple[str, ...],
+    attrs: dict[str, Any],
+    manifest: dict[str, Any],
+    chunk: int,
+    sample_id: np.ndarray | None = None,
+) -> None:
+    """Write a new store of ``len(inputs)`` pending samples, its manifest and an empty failure
+    log: the one place a store is created (the engine and :mod:`uncertainty.testing` both come
+    through here). Row ``i`` holds sample ``sample_id[i]`` (default ``i``; the engine always
+    writes rows in id order, readers must not rely on it)."""
+    n = len(inputs)
+    ids = np.arange(n) if sample_id is None else np.asarray(sample_id)
+    params = np.array(list(parameters), dtype=object)
     ds = xr.Dataset(
         {
-            "inputs": (("sample", "parameter"), design.values.astype(np.float64)),
+            "inputs": (("sample", "parameter"), np.asarray(inputs, dtype=np.float64)),
             "status": ("sample", np.zeros(n, dtype=np.int8), _status_attrs()),
             "elapsed": ("sample", np.full(n, np.nan), {"units": "s"}),
         },
-        coords={"sample": design.sample_id.astype(np.int64), "parameter": params},
-        attrs=_store_attrs(study, design, manifest),
+        coords={"sample": ids.astype(np.int64), "parameter": params},
+        attrs={**attrs, "manifest": json.dumps(manifest, default=str)},
     )
     encoding = {
         "inputs": {"chunks": (chunk, len(params))},
@@ -78,12 +160,58 @@ def create_store(
         "elapsed": {"chunks": (chunk,)},
         "sample": {"chunks": (n,)},
     }
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with _quiet_zarr():
         ds.to_zarr(out / STORE, mode="w", encoding=encoding, consolidated=True)
     write_manifest(out, manifest)
     (out / FAILURES).write_text("", encoding="utf-8")
     logger.info("created %s: %d samples in chunks of %d", out / STORE, n, chunk)
+
+
+def open_results(directory: str | Path) -> xr.Dataset:
+    """Open the store of a results folder (or a ``.zarr`` path) in memory, in design order.
+
+    This is what a researcher's script starts from (``docs/python-api.md``): one
+    :class:`xarray.Dataset` with ``inputs (sample, parameter)``, ``status``, ``elapsed`` and one
+    variable per output; status codes are :class:`Status`.
+
+    Raises
+    ------
+    StoreNotFoundError
+        If no store is there.
+    EmptyStoreError
+        If the store has no rows or no successful sample.
+    """
+    path = Path(directory)
+    location = path if path.suffix == ".zarr" else path / STORE
+    if not location.exists():
+        raise StoreNotFoundError(
+            f"no results store at {location}; run `netua run STUDY --out {path}` first"
+        )
+    with _quiet_zarr():
+        ds = xr.open_zarr(location).load()
+    if ds.sizes.get("sample", 0) == 0:
+        raise EmptyStoreError(f"store {location} has no samples")
+    ds = ds.sortby("sample")
+    if not (ds["status"] == Status.OK).any():
+        raise EmptyStoreError(
+            f"store {location} has no successful sample (status ok); nothing to analyse"
+        )
+    return ds
+
+
+def read_failures(directory: str | Path) -> dict[int, str]:
+    """The message of each failed sample in ``failures.jsonl`` (the latest line per sample)."""
+    path = Path(directory) / FAILURES
+    if not path.is_file():
+        return {}
+    result = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            result[int(entry["sample_id"])] = str(entry.get("message", ""))
+    return result
 
 
 def remove_store(out: Path) -> bool:
@@ -145,7 +273,8 @@ def read_schemas(out: Path, outputs: tuple[str, ...]) -> dict[str, OutputSchema]
                 dims = tuple(str(d) for d in var.dims[1:])
                 coords = {d: np.asarray(ds[d].values) for d in dims if d in ds.coords}
                 shape = tuple(var.shape[1:])
-                schemas[name] = OutputSchema(dims, shape, coords, var.attrs.get("units"))
+                attrs = {k: v for k, v in var.attrs.items() if k in OUTPUT_ATTRS}
+                schemas[name] = OutputSchema(dims, shape, coords, attrs)
         return schemas
 
 
@@ -156,7 +285,7 @@ def add_outputs(out: Path, n_samples: int, chunk: int, schemas: dict[str, Output
         group_attrs = dict(existing.attrs)  # appending replaces the group's attributes: keep them
     variables, coords, encoding = {}, {}, {}
     for name, schema in schemas.items():
-        attrs = {} if schema.units is None else {"units": schema.units}
+        attrs = {k: v for k, v in schema.attrs.items() if k in OUTPUT_ATTRS and v is not None}
         data = np.full((n_samples, *schema.shape), np.nan)
         variables[name] = (("sample", *schema.dims), data, attrs)
         encoding[name] = {"chunks": (chunk, *schema.shape)}
@@ -255,6 +384,9 @@ def _dimension_names(array: Any) -> tuple[str, ...]:
 def finalize_failures(out: Path) -> list[dict[str, Any]]:
     """Rewrite ``failures.jsonl`` sorted by sample, one line per failed sample; return the lines."""
     _, status = read_arrays(out)
+    ids = np.asarray(zarr.open_array(out / STORE / "sample", mode="r")[:])
+    if not np.array_equal(ids, np.arange(len(ids))):  # rows not in id order (never the engine's)
+        status = _by_id(status, ids)
     latest: dict[int, dict[str, Any]] = {}
     path = out / FAILURES
     if path.is_file():
@@ -269,9 +401,16 @@ def finalize_failures(out: Path) -> list[dict[str, Any]]:
     return kept
 
 
+def _by_id(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``values`` stored in row order, re-indexed by sample id."""
+    result = np.empty_like(values)
+    result[ids] = values
+    return result
+
+
 def status_counts(status: np.ndarray) -> dict[str, int]:
     """Return the number of samples per status meaning."""
-    return {name: int(np.sum(status == code)) for code, name in enumerate(STATUS_MEANINGS)}
+    return {s.meaning: int(np.sum(status == s)) for s in Status}
 
 
 def _store_attrs(study: Study, design: Design, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +433,7 @@ def _store_attrs(study: Study, design: Design, manifest: dict[str, Any]) -> dict
 
 def _status_attrs() -> dict[str, Any]:
     return {
-        "flag_values": list(range(len(STATUS_MEANINGS))),
+        "flag_values": [int(s) for s in Status],
         "flag_meanings": " ".join(STATUS_MEANINGS),
         "long_name": "evaluation status",
     }

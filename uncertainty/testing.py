@@ -2,7 +2,8 @@
 
 :func:`make_store` draws a SALib design, evaluates a plain function on it and writes a store in the
 format of ``docs/store.md`` (``<out>/store.zarr``, ``<out>/manifest.json``,
-``<out>/failures.jsonl``), with optional injected failures. It lets the analysis be built and
+``<out>/failures.jsonl``), with optional injected failures, written through
+:mod:`uncertainty.store` exactly as the engine writes it. It lets the analysis be built and
 tested without the run engine, on functions whose sensitivity indices are known exactly
 (Ishigami, Sobol-G).
 
@@ -17,15 +18,16 @@ model output. Reliability Engineering & System Safety, 50(3), 225-239 (the Sobol
 from __future__ import annotations
 
 import json
-import warnings
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 from SALib.sample import latin, morris, sobol
 
-STATUS_FLAGS = {0: "pending", 1: "ok", 2: "error", 3: "timeout", 4: "crashed"}
+from uncertainty import store
 
 Outputs = Mapping[str, np.ndarray] | np.ndarray
 
@@ -62,13 +64,18 @@ def sobol_g_indices(a: Sequence[float]) -> dict[str, np.ndarray]:
     return {"S1": v / total, "ST": st}
 
 
-def _problem(parameters: Mapping[str, tuple[float, float]]) -> dict:
+def _problem(
+    parameters: Mapping[str, tuple[float, float]], groups: Mapping[str, str] | None = None
+) -> dict:
     names = list(parameters)
-    return {
+    problem = {
         "num_vars": len(names),
         "names": names,
         "bounds": [list(map(float, parameters[n])) for n in names],
     }
+    if groups:
+        problem["groups"] = [groups.get(n, n) for n in names]
+    return problem
 
 
 def draw_design(
@@ -95,7 +102,10 @@ def draw_design(
 
 
 def _output_vars(
-    outputs: Outputs, years: Sequence[int] | None, units: Mapping[str, str]
+    outputs: Outputs,
+    years: Sequence[int] | None,
+    units: Mapping[str, str],
+    attrs: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, xr.DataArray]:
     if not isinstance(outputs, Mapping):
         outputs = {"y": outputs}
@@ -108,6 +118,7 @@ def _output_vars(
             da = da.assign_coords(year=np.asarray(years, dtype=int))
         if name in units:
             da.attrs["units"] = units[name]
+        da.attrs.update(attrs.get(name, {}))
         result[name] = da
     return result
 
@@ -124,29 +135,53 @@ def build_store(
     years: Sequence[int] | None = None,
     units: Mapping[str, str] | None = None,
     num_levels: int = 4,
+    groups: Mapping[str, str] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> xr.Dataset:
-    """Return an in-memory store (see :func:`make_store`) without writing it."""
-    problem = _problem(parameters)
+    """Return an in-memory store (see :func:`make_store`) without writing it.
+
+    It is the store the engine would write: written through :mod:`uncertainty.store` into a
+    temporary folder and read back with :func:`uncertainty.store.open_results`.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        _write(
+            func, parameters, sampler, n, seed, second_order, Path(tmp), failures=failures,
+            years=years, units=units, num_levels=num_levels, groups=groups, attrs=attrs,
+        )  # fmt: skip
+        with xr.open_zarr(Path(tmp) / store.STORE) as ds:
+            return ds.load()
+
+
+def _write(
+    func: Callable[[np.ndarray], Outputs],
+    parameters: Mapping[str, tuple[float, float]],
+    sampler: str,
+    n: int,
+    seed: int,
+    second_order: bool,
+    out: Path,
+    *,
+    failures: Mapping[int, int] | None,
+    years: Sequence[int] | None,
+    units: Mapping[str, str] | None,
+    num_levels: int = 4,
+    groups: Mapping[str, str] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+    study_text: str = "",
+) -> Path:
+    problem = _problem(parameters, groups)
     x = draw_design(
         problem, sampler, n, seed=seed, second_order=second_order, num_levels=num_levels
     )
-    status = np.ones(len(x), dtype=np.int8)
-    data = _output_vars(func(x), years, units or {})
+    status = np.full(len(x), store.Status.OK, dtype=np.int8)
+    data = _output_vars(func(x), years, units or {}, attrs or {})
     for sid, code in (failures or {}).items():
         status[sid] = code
         for da in data.values():
             da[sid] = np.nan
-    ds = xr.Dataset(data)
-    ds["inputs"] = xr.DataArray(x, dims=("sample", "parameter"))
-    ds["status"] = xr.DataArray(status, dims="sample")
-    ds["status"].attrs.update(
-        flag_values=list(STATUS_FLAGS), flag_meanings=" ".join(STATUS_FLAGS.values())
-    )
-    elapsed = np.where(status == 0, np.nan, 0.001)
-    ds["elapsed"] = xr.DataArray(elapsed, dims="sample", attrs={"units": "s"})
-    ds = ds.assign_coords(sample=np.arange(len(x)), parameter=problem["names"])
-    ds.attrs.update(_attrs(problem, sampler, n, seed, second_order, num_levels))
-    return ds
+    store_attrs = _attrs(problem, sampler, n, seed, second_order, num_levels)
+    manifest = _manifest(store_attrs, study_text)
+    return _write_dataset(out, x, problem["names"], store_attrs, manifest, data, status)
 
 
 def _attrs(problem: dict, sampler: str, n: int, seed: int, second: bool, levels: int) -> dict:
@@ -163,32 +198,83 @@ def _attrs(problem: dict, sampler: str, n: int, seed: int, second: bool, levels:
         "n_parameters": problem["num_vars"],
         "problem": json.dumps(problem),
         "parameters": json.dumps(specs),
-        "manifest": json.dumps({"study_text": "", "seed": int(seed)}),
     }
     if sampler == "morris":
         attrs.update(num_levels=int(levels), trajectories=int(n))
     return attrs
 
 
-def write_store(ds: xr.Dataset, out: str | Path, *, study_text: str = "") -> Path:
-    """Write ``ds`` as ``<out>/store.zarr`` with ``manifest.json`` and ``failures.jsonl``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads(ds.attrs.get("manifest", "{}"))
-    manifest["study_text"] = study_text
-    ds = ds.copy()
-    ds.attrs["manifest"] = json.dumps(manifest)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zarr v3: string dtypes and consolidated metadata
-        ds.to_zarr(out / "store.zarr", mode="w")
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    lines = [
-        json.dumps({"sample_id": int(s), "status": STATUS_FLAGS[int(c)], "message": "injected"})
-        for s, c in zip(ds["sample"].values, ds["status"].values)
-        if c not in (0, 1)
+def _manifest(attrs: Mapping[str, Any], study_text: str) -> dict[str, Any]:
+    """A manifest of the engine's shape for a synthetic study (no model, no code version)."""
+    return {
+        "study_file": None,
+        "study_text": study_text,
+        "study": {
+            "name": attrs["study"],
+            "model": None,
+            "sampler": attrs["sampler"],
+            "n": attrs["n_base"],
+            "seed": attrs["seed"],
+            "parameters": json.loads(attrs["parameters"]),
+        },
+        "seed": attrs["seed"],
+        "synthetic": True,
+    }
+
+
+def _write_dataset(
+    out: Path,
+    x: np.ndarray,
+    names: Sequence[str],
+    attrs: Mapping[str, Any],
+    manifest: dict[str, Any],
+    data: Mapping[str, xr.DataArray],
+    status: np.ndarray,
+    sample_id: np.ndarray | None = None,
+) -> Path:
+    """Write a whole design as the engine does: create, add outputs, one batch, tidy failures."""
+    n = len(x)
+    store.create(out, inputs=x, parameters=list(names), attrs=dict(attrs), manifest=manifest,
+                 chunk=n, sample_id=sample_id)  # fmt: skip
+    schemas = {
+        name: store.OutputSchema(
+            tuple(str(d) for d in da.dims[1:]),
+            tuple(da.shape[1:]),
+            {str(d): np.asarray(da[d].values) for d in da.dims[1:] if d in da.coords},
+            dict(da.attrs),
+        )
+        for name, da in data.items()
+    }
+    if schemas:
+        store.add_outputs(out, n, n, schemas)
+    done = status != store.Status.PENDING
+    elapsed = np.where(done, 0.001, np.nan)
+    ids = np.arange(n) if sample_id is None else np.asarray(sample_id)
+    failures = [
+        {"sample_id": int(ids[i]), "status": int(status[i]), "message": "injected"}
+        for i in np.flatnonzero(done & (status != store.Status.OK))
     ]
-    (out / "failures.jsonl").write_text("".join(line + "\n" for line in lines))
+    outputs = {name: np.asarray(da.values, dtype=float) for name, da in data.items()}
+    store.write_batch(out, 0, status.astype(np.int8), elapsed, outputs, failures)
+    store.finalize_failures(out)
     return out
+
+
+def write_store(ds: xr.Dataset, out: str | Path, *, study_text: str = "") -> Path:
+    """Write an in-memory store ``ds`` (e.g. from :func:`build_store`, possibly edited) to
+    ``<out>/store.zarr`` with ``manifest.json`` and ``failures.jsonl``, through
+    :mod:`uncertainty.store`."""
+    attrs = {k: v for k, v in ds.attrs.items() if k != "manifest"}
+    manifest = json.loads(ds.attrs.get("manifest", "{}") or "{}")
+    if "study" not in manifest:
+        manifest = _manifest(attrs, study_text)
+    manifest["study_text"] = study_text
+    data = {str(v): ds[v] for v in ds.data_vars if v not in store.BOOKKEEPING}
+    x = np.asarray(ds["inputs"].transpose("sample", "parameter").values)
+    names = [str(p) for p in ds["parameter"].values]
+    status = np.asarray(ds["status"].values, dtype=np.int8)
+    ids = np.asarray(ds["sample"].values)
+    return _write_dataset(Path(out), x, names, attrs, manifest, data, status, ids)
 
 
 def make_store(
@@ -204,6 +290,8 @@ def make_store(
     years: Sequence[int] | None = None,
     units: Mapping[str, str] | None = None,
     study_text: str = "",
+    groups: Mapping[str, str] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Draw a SALib design, evaluate ``func`` on it and write a results store.
 
@@ -230,21 +318,17 @@ def make_store(
         Output name to its ``units`` attribute.
     study_text : str
         Study-file text stored in the manifest (it may hold an ``[analysis]`` table).
+    groups : mapping, optional
+        Parameter name to its Sobol/Morris group (SALib's ``groups``); others form their own.
+    attrs : mapping, optional
+        Output name to extra attributes of its variable (e.g. ``{"censored_at": 2060}``).
 
     Returns
     -------
     pathlib.Path
         The output directory.
     """
-    ds = build_store(
-        func,
-        parameters,
-        sampler,
-        n,
-        seed,
-        second_order,
-        failures=failures,
-        years=years,
-        units=units,
-    )
-    return write_store(ds, out, study_text=study_text)
+    return _write(
+        func, parameters, sampler, n, seed, second_order, Path(out), failures=failures,
+        years=years, units=units, groups=groups, attrs=attrs, study_text=study_text,
+    )  # fmt: skip

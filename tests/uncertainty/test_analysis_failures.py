@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uncertainty.analysis.design import EmptyStoreError, FailedSamplesError, StoreNotFoundError
+from uncertainty.analysis.design import FailedSamplesError
 from uncertainty.analysis.indices import sobol_indices
 from uncertainty.analysis.pipeline import analyze
 from uncertainty.analysis.tables import AnalysisSettings
 from uncertainty.cli import main
+from uncertainty.errors import EmptyStoreError, StoreNotFoundError
 from uncertainty.testing import build_store, ishigami, make_store, write_store
 
 PI = (-np.pi, np.pi)

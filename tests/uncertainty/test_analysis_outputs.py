@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uncertainty.analysis.design import AnalysisError
 from uncertainty.analysis.pipeline import run_analysis
+from uncertainty.errors import AnalysisError
 from uncertainty.testing import ishigami
 
 ISHIGAMI = {"x1": (-np.pi, np.pi), "x2": (-np.pi, np.pi), "x3": (-np.pi, np.pi)}

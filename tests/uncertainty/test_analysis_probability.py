@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from uncertainty.analysis.design import AnalysisError
 from uncertainty.analysis.events import event_year, robust_peak_year
 from uncertainty.analysis.pipeline import analyze
 from uncertainty.analysis.probability import cdf_table, probability, quantiles, wilson_interval
 from uncertainty.analysis.spec import load_analysis_spec
 from uncertainty.cli import main
+from uncertainty.errors import AnalysisError
 from uncertainty.testing import build_store, make_store, write_store
 
 YEARS = np.arange(2020, 2061)

@@ -32,27 +32,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from uncertainty.errors import AnalysisError
+from uncertainty.store import BOOKKEEPING, Status, status_name
+
 POLICIES = ("refuse", "drop-blocks")
-STATUS_NAMES = {0: "pending", 1: "ok", 2: "error", 3: "timeout", 4: "crashed"}
-BOOKKEEPING = ("inputs", "status", "elapsed")
-
-
-class AnalysisError(ValueError):
-    """A store that cannot be analysed as asked; the message says why and how to fix it."""
-
-
-class StoreNotFoundError(AnalysisError):
-    """No results store where one was expected."""
-
-
-class EmptyStoreError(AnalysisError):
-    """A store with no successful samples."""
 
 
 class FailedSamplesError(AnalysisError):
@@ -75,7 +63,7 @@ class FailedSamplesError(AnalysisError):
 
 
 @dataclass(frozen=True)
-class Design:
+class Layout:
     """What the analysis needs to know about a design.
 
     Attributes
@@ -90,6 +78,9 @@ class Design:
         Sobol base size N, Morris trajectories, or rows of an LHS/MC design.
     second_order : bool
         Whether a Sobol design carries the ``BA`` rows.
+    factors : tuple of str
+        Labels of the D factors: the parameter names, or the group names of a grouped design
+        (in SALib's order: first appearance in the study).
     """
 
     sampler: str
@@ -97,6 +88,7 @@ class Design:
     n_parameters: int
     n_base: int
     second_order: bool
+    factors: tuple[str, ...] = ()
 
     @property
     def block_size(self) -> int:
@@ -108,41 +100,16 @@ class Design:
         return 1
 
 
-def read_store(directory: str | Path) -> xr.Dataset:
-    """Open ``<directory>/store.zarr`` (or a ``.zarr`` path) sorted in design order.
-
-    Raises
-    ------
-    StoreNotFoundError
-        If no store is there.
-    EmptyStoreError
-        If the store has no rows or no successful sample.
-    """
-    path = Path(directory)
-    store = path if path.suffix == ".zarr" else path / "store.zarr"
-    if not store.exists():
-        raise StoreNotFoundError(
-            f"no results store at {store}; run `netua run STUDY --out {path}` first"
-        )
-    ds = xr.open_zarr(store).load()
-    if ds.sizes.get("sample", 0) == 0:
-        raise EmptyStoreError(f"store {store} has no samples")
-    ds = ds.sortby("sample")
-    if not (ds["status"] == 1).any():
-        raise EmptyStoreError(
-            f"store {store} has no successful sample (status ok); nothing to analyse"
-        )
-    return ds
-
-
-def design_of(ds: xr.Dataset) -> Design:
+def design_of(ds: xr.Dataset) -> Layout:
     """Read the design description from a store's attributes and check it against its size."""
-    design = Design(
+    factors = factor_labels(ds)
+    design = Layout(
         sampler=str(ds.attrs.get("sampler", "mc")),
         n_samples=int(ds.sizes["sample"]),
-        n_parameters=int(ds.attrs.get("n_parameters", ds.sizes["parameter"])),
+        n_parameters=len(factors),
         n_base=int(ds.attrs.get("n_base", ds.sizes["sample"])),
         second_order=bool(int(ds.attrs.get("second_order", 0))),
+        factors=factors,
     )
     if design.sampler in ("sobol", "morris") and design.n_samples % design.block_size:
         raise AnalysisError(
@@ -155,12 +122,32 @@ def design_of(ds: xr.Dataset) -> Design:
     return design
 
 
+def factor_labels(ds: xr.Dataset) -> tuple[str, ...]:
+    """The D factors of a store's design: its parameters, or its groups when the study grouped
+    parameters (``group = ...``), each group once in order of first appearance as SALib does."""
+    names = tuple(str(p) for p in ds["parameter"].values)
+    problem = json.loads(ds.attrs.get("problem", "{}") or "{}")
+    groups = problem.get("groups")
+    if not groups:
+        return names
+    if len(groups) != len(names):
+        raise AnalysisError(
+            f"store attribute 'problem' has {len(groups)} group labels for {len(names)} parameters"
+        )
+    return tuple(dict.fromkeys(str(g) for g in groups))
+
+
+def grouped(design: Layout, ds: xr.Dataset) -> bool:
+    """Whether the factors are groups of parameters rather than the parameters themselves."""
+    return design.factors != tuple(str(p) for p in ds["parameter"].values)
+
+
 def output_names(ds: xr.Dataset) -> list[str]:
     """Every output variable of a store (all data variables except the bookkeeping ones)."""
     return [str(v) for v in ds.data_vars if v not in BOOKKEEPING and "sample" in ds[v].dims]
 
 
-def row_roles(design: Design) -> np.ndarray:
+def row_roles(design: Layout) -> np.ndarray:
     """Role of every row: ``A``, ``AB``, ``BA``, ``B`` (Sobol), ``trajectory`` (Morris), ``row``."""
     if design.sampler == "sobol":
         d = design.n_parameters
@@ -171,12 +158,12 @@ def row_roles(design: Design) -> np.ndarray:
     return np.full(design.n_samples, "row")
 
 
-def block_of(design: Design) -> np.ndarray:
+def block_of(design: Layout) -> np.ndarray:
     """Base block (Sobol), trajectory (Morris) or row index of every row."""
     return np.arange(design.n_samples) // design.block_size
 
 
-def independent_rows(design: Design) -> np.ndarray:
+def independent_rows(design: Layout) -> np.ndarray:
     """Mask of independent rows: A and B of a Sobol design, every LHS/MC row, no Morris row."""
     roles = row_roles(design)
     if design.sampler == "morris":
@@ -184,27 +171,28 @@ def independent_rows(design: Design) -> np.ndarray:
     return np.isin(roles, ["A", "B", "row"])
 
 
-def nested_sizes(design: Design, smallest: int = 8) -> list[int]:
+def nested_sizes(design: Layout, smallest: int = 8) -> list[int]:
     """Base sizes of the nested sub-designs: powers of two from ``smallest`` up to N (and N)."""
     n_blocks = design.n_samples // design.block_size
     sizes = [2**k for k in range(int(np.log2(max(smallest, 1))), 63) if 2**k < n_blocks]
     return sizes + [n_blocks]
 
 
-def subdesign(design: Design, n_blocks: int) -> Design:
+def subdesign(design: Layout, n_blocks: int) -> Layout:
     """The design made of the first ``n_blocks`` base blocks."""
-    return Design(
+    return Layout(
         design.sampler,
         n_blocks * design.block_size,
         design.n_parameters,
         n_blocks,
         design.second_order,
+        design.factors,
     )
 
 
 def failed_mask(ds: xr.Dataset, output: str | None = None) -> np.ndarray:
     """Rows whose status is not ok or, with ``output``, whose value of it is not finite."""
-    bad = np.asarray(ds["status"].values) != 1
+    bad = np.asarray(ds["status"].values) != Status.OK
     if output is not None:
         values = np.asarray(ds[output].values, dtype=float).reshape(ds.sizes["sample"], -1)
         finite = np.isfinite(values)
@@ -215,7 +203,7 @@ def failed_mask(ds: xr.Dataset, output: str | None = None) -> np.ndarray:
     return bad
 
 
-def keep_blocks(design: Design, bad: np.ndarray, output: str, policy: str) -> np.ndarray:
+def keep_blocks(design: Layout, bad: np.ndarray, output: str, policy: str) -> np.ndarray:
     """Apply the failure policy to block-structured designs; return the kept base-block indices.
 
     Raises
@@ -234,7 +222,7 @@ def keep_blocks(design: Design, bad: np.ndarray, output: str, policy: str) -> np
     return np.setdiff1d(np.arange(n_blocks), dropped)
 
 
-def rows_of_blocks(design: Design, blocks: np.ndarray) -> np.ndarray:
+def rows_of_blocks(design: Layout, blocks: np.ndarray) -> np.ndarray:
     """Row positions (design order) of the given base blocks."""
     size = design.block_size
     return (np.asarray(blocks)[:, None] * size + np.arange(size)).ravel()
@@ -251,24 +239,11 @@ def failure_table(ds: xr.Dataset, messages: dict[int, str] | None = None) -> pd.
     messages = messages or {}
     rows = []
     status = np.asarray(ds["status"].values)
-    for i in np.flatnonzero(status != 1):
-        name = STATUS_NAMES.get(int(status[i]), str(status[i]))
+    for i in np.flatnonzero(status != Status.OK):
+        name = status_name(status[i])
         rows.append((i, name, "*", blocks[i], roles[i], messages.get(int(i), "")))
     for out in output_names(ds):
-        for i in np.flatnonzero(failed_mask(ds, out) & (status == 1)):
+        for i in np.flatnonzero(failed_mask(ds, out) & (status == Status.OK)):
             rows.append((i, "ok", out, blocks[i], roles[i], "non-finite output value"))
     columns = ["sample_id", "status", "output", "block", "role", "message"]
     return pd.DataFrame(rows, columns=columns).astype({"sample_id": int, "block": int})
-
-
-def failure_messages(directory: str | Path) -> dict[int, str]:
-    """Read ``failures.jsonl`` beside a store: sample id to its message (empty if absent)."""
-    path = Path(directory) / "failures.jsonl"
-    if not path.exists():
-        return {}
-    result = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            entry = json.loads(line)
-            result[int(entry["sample_id"])] = str(entry.get("message", ""))
-    return result

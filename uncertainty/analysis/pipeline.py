@@ -19,16 +19,12 @@ import pandas as pd
 import xarray as xr
 
 from uncertainty.analysis.design import (
-    AnalysisError,
-    Design,
+    Layout,
     design_of,
     failed_mask,
-    failure_messages,
     failure_table,
     independent_rows,
     output_names,
-    read_store,
-    row_roles,
 )
 from uncertainty.analysis.indices import is_discrete
 from uncertainty.analysis.spec import load_analysis_spec, restrict_outputs
@@ -40,6 +36,7 @@ from uncertainty.analysis.tables import (
     pawn_table,
     sobol_tables,
 )
+from uncertainty.store import Status, open_results, read_failures
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +63,8 @@ def analyze(
     StoreNotFoundError, EmptyStoreError, FailedSamplesError, AnalysisError
         All ``ValueError`` subclasses with one clear message.
     """
-    ds = read_store(directory)
-    return analyze_store(ds, settings or AnalysisSettings(), messages=failure_messages(directory))
+    ds = open_results(directory)
+    return analyze_store(ds, settings or AnalysisSettings(), messages=read_failures(directory))
 
 
 def analysable_outputs(ds: xr.Dataset) -> list[str]:
@@ -111,21 +108,21 @@ def analyze_store(
 
 
 def _pawn_outputs(
-    ds: xr.Dataset, design: Design, spec, outputs: list[str]
+    ds: xr.Dataset, design: Layout, spec, outputs: list[str]
 ) -> dict[str, np.ndarray]:
     """Discrete outputs and event times (Sobol designs); every scalar output too for LHS/MC."""
     values = {str(k): np.asarray(v.values, dtype=float) for k, v in event_times(ds, spec).items()}
     for name in outputs:
         if ds[name].dims != ("sample",) or name in values:
             continue
-        y = np.asarray(ds[name].where(ds["status"] == 1).values, dtype=float)
+        y = np.asarray(ds[name].where(ds["status"] == Status.OK).values, dtype=float)
         if design.sampler != "sobol" or is_discrete(y):
             values[name] = y
     return values
 
 
 def failures(
-    ds: xr.Dataset, design: Design, policy: str, messages: dict[int, str] | None = None
+    ds: xr.Dataset, design: Layout, policy: str, messages: dict[int, str] | None = None
 ) -> pd.DataFrame:
     """The failure table with the action taken on each row under ``policy``.
 
@@ -196,23 +193,3 @@ def run_analysis(
     }
     write_tables(tables, directory, attrs)
     return tables
-
-
-def design_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """Sample id, role, block and independence of every row (for reports and figures)."""
-    design = design_of(ds)
-    return pd.DataFrame(
-        {
-            "sample_id": np.asarray(ds["sample"].values),
-            "role": row_roles(design),
-            "independent": independent_rows(design),
-        }
-    )
-
-
-def check_directory(directory: str | Path) -> Path:
-    """Return ``directory`` as a Path, raising :class:`AnalysisError` if it is not a directory."""
-    path = Path(directory)
-    if not path.is_dir():
-        raise AnalysisError(f"{path}: not a directory; expected a run directory holding store.zarr")
-    return path

@@ -28,9 +28,10 @@ from typing import Any
 
 import xarray as xr
 
-from uncertainty.analysis.design import AnalysisError, output_names
+from uncertainty.analysis.design import output_names
 from uncertainty.analysis.events import OPERATORS
 from uncertainty.analysis.probability import DEFAULT_QUANTILES
+from uncertainty.errors import AnalysisError
 
 ANALYSIS_KEYS = {"quantiles", "milestones", "probabilities", "events", "groups", "outputs"}
 #: manifest keys that may hold the study-file text, first match wins

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from uncertainty.analysis.design import Design, independent_rows
+from uncertainty.analysis.design import Layout, independent_rows
 from uncertainty.analysis.events import event_year
 from uncertainty.analysis.probability import grouped_probability, probability, quantiles
 from uncertainty.analysis.spec import AnalysisSpec, ProbabilitySpec
+from uncertainty.store import Status
 
 SUMMARY_COLUMNS = ["output", "year", "statistic", "value", "conf_low", "conf_high"]
 SUMMARY_COLUMNS += ["n", "n_excluded", "n_censored"]
@@ -34,14 +35,14 @@ def event_times(ds: xr.Dataset, spec: AnalysisSpec) -> xr.Dataset:
         if str(name).endswith("_year") and ds[name].dims == ("sample",):
             result[name] = ds[name].astype(float)
     for e in spec.events:
-        da = ds[e.output].where(ds["status"] == 1)
+        da = ds[e.output].where(ds["status"] == Status.OK)
         result[e.name] = event_year(da, e.op, e.value)
     for name in result.data_vars:
         result[name].attrs.setdefault("units", "year")
     return result
 
 
-def conditioning(design: Design, n_excluded: int) -> str:
+def conditioning(design: Layout, n_excluded: int) -> str:
     """The statement of what a given-data estimate is conditional on."""
     rows = "A and B rows of the Sobol design" if design.sampler == "sobol" else "all rows"
     kind = {"sobol": "quasi-random", "lhs": "stratified"}.get(design.sampler, "random")
@@ -63,7 +64,7 @@ def _columns(ds: xr.Dataset, name: str, rows: np.ndarray) -> list[tuple[int | No
 
 def summary_table(
     ds: xr.Dataset,
-    design: Design,
+    design: Layout,
     spec: AnalysisSpec,
     outputs: list[str],
     probs: pd.DataFrame,
@@ -114,7 +115,7 @@ def _select(ds: xr.Dataset, events: xr.Dataset, p: ProbabilitySpec) -> np.ndarra
 
 
 def probabilities_table(
-    ds: xr.Dataset, design: Design, spec: AnalysisSpec, conf_level: float = 0.95
+    ds: xr.Dataset, design: Layout, spec: AnalysisSpec, conf_level: float = 0.95
 ) -> pd.DataFrame:
     """Declared probabilities (overall and by group) and ``P(event <= Y)`` for every horizon year.
 
@@ -147,7 +148,7 @@ def probabilities_table(
     return frame.astype({"year": "Int64"})
 
 
-def _record(p: ProbabilitySpec, est: dict, design: Design, declared: bool) -> dict:
+def _record(p: ProbabilitySpec, est: dict, design: Layout, declared: bool) -> dict:
     return {
         "statement": p.label,
         "output": p.output,

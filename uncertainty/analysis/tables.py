@@ -15,8 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from uncertainty.analysis.design import (
-    Design,
     FailedSamplesError,
+    Layout,
     block_of,
     failed_mask,
     independent_rows,
@@ -59,7 +59,7 @@ class AnalysisSettings:
     n_resamples_pawn: int = 200
 
 
-def sobol_rows(ds: xr.Dataset, design: Design, output: str, policy: str) -> tuple[np.ndarray, int]:
+def sobol_rows(ds: xr.Dataset, design: Layout, output: str, policy: str) -> tuple[np.ndarray, int]:
     """Rows (design order) of the base blocks kept for ``output``, and the number dropped.
 
     A failed sample (status) is reported as failing every output, before any single output.
@@ -90,7 +90,7 @@ def _index_frame(res: dict, names: list[str], extra: dict) -> pd.DataFrame:
 
 
 def sobol_tables(
-    ds: xr.Dataset, design: Design, outputs: list[str], settings: AnalysisSettings
+    ds: xr.Dataset, design: Layout, outputs: list[str], settings: AnalysisSettings
 ) -> dict[str, pd.DataFrame]:
     """``sobol`` (scalar outputs), ``sobol_time`` (per year) and ``sobol_s2`` tables.
 
@@ -98,7 +98,7 @@ def sobol_tables(
     ``output, [year,] parameter, S1, S1_conf_low, S1_conf_high, S1_conf, ST, ..., ST_conf,
     n_base, n_blocks_dropped``.
     """
-    names = [str(p) for p in ds["parameter"].values]
+    names = list(design.factors)
     scalar, timed, second = [], [], []
     for out in outputs:
         rows, dropped = sobol_rows(ds, design, out, settings.policy)
@@ -122,7 +122,7 @@ def sobol_tables(
     }
 
 
-def _sobol(y: np.ndarray, design: Design, settings: AnalysisSettings) -> dict:
+def _sobol(y: np.ndarray, design: Layout, settings: AnalysisSettings) -> dict:
     return sobol_indices(
         y,
         design.n_parameters,
@@ -159,14 +159,14 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 
 def convergence_table(
-    ds: xr.Dataset, design: Design, outputs: list[str], settings: AnalysisSettings
+    ds: xr.Dataset, design: Layout, outputs: list[str], settings: AnalysisSettings
 ) -> pd.DataFrame:
     """Sobol indices of scalar outputs on the nested sub-designs (first n base blocks, n = 2^k).
 
     With ``drop-blocks`` the failed blocks inside each sub-design are dropped. Columns:
     ``output, n_base, parameter, S1, ..., ST_conf, n_blocks_dropped``.
     """
-    names = [str(p) for p in ds["parameter"].values]
+    names = list(design.factors)
     frames = []
     for out in (o for o in outputs if ds[o].dims == ("sample",)):
         rows, dropped = sobol_rows(ds, design, out, settings.policy)
@@ -184,7 +184,7 @@ def convergence_table(
 
 
 def morris_table(
-    ds: xr.Dataset, design: Design, outputs: list[str], settings: AnalysisSettings
+    ds: xr.Dataset, design: Layout, outputs: list[str], settings: AnalysisSettings
 ) -> pd.DataFrame:
     """Morris mu, mu*, sigma and mu* half-width for every scalar output (whole trajectories).
 
@@ -205,7 +205,7 @@ def morris_table(
             conf_level=settings.conf_level,
             seed=settings.seed,
         )
-        frame = pd.DataFrame({"output": out, "parameter": problem["names"], **res})
+        frame = pd.DataFrame({"output": out, "parameter": list(design.factors), **res})
         frames.append(
             frame.assign(n_trajectories=len(rows) // design.block_size, n_dropped=dropped)
         )
@@ -225,7 +225,7 @@ def _problem(ds: xr.Dataset) -> dict:
 
 def pawn_table(
     ds: xr.Dataset,
-    design: Design,
+    design: Layout,
     values: dict[str, np.ndarray],
     settings: AnalysisSettings,
 ) -> pd.DataFrame:

@@ -174,10 +174,10 @@ def _print_failures(out: Path) -> None:
 
 
 def _print_reasons(records: list[dict]) -> None:
-    from uncertainty.engine.protocol import STATUS_MEANINGS
+    from uncertainty.store import status_name
 
     reasons = Counter(
-        (STATUS_MEANINGS[r["status"]], r["message"].splitlines()[0][:120] if r["message"] else "")
+        (status_name(r["status"]), r["message"].splitlines()[0][:120] if r["message"] else "")
         for r in records
     )
     for (kind, message), count in reasons.most_common(10):

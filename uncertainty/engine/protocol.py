@@ -37,12 +37,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from uncertainty.errors import StudyError
+from uncertainty.store import OUTPUT_ATTRS, Output, Status
 from uncertainty.study.space import Parameter, Study
 
 logger = logging.getLogger(__name__)
 
-PENDING, OK, ERROR, TIMEOUT, CRASHED = 0, 1, 2, 3, 4
-STATUS_MEANINGS = ("pending", "ok", "error", "timeout", "crashed")
 
 #: evaluators set up in this process, keyed by model, options, search path and source hash
 _CACHE: dict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = {}
@@ -74,15 +73,6 @@ class ModelSpec:
         options = json.dumps(self.model_options, sort_keys=True, default=str)
         paths = json.dumps(self.search_paths)
         return (self.model, options, paths, str(self.source_hash))
-
-
-class Output(NamedTuple):
-    """One output of one sample."""
-
-    dims: tuple[str, ...]
-    values: np.ndarray
-    coords: dict[str, np.ndarray]
-    units: str | None
 
 
 class SampleResult(NamedTuple):
@@ -203,12 +193,12 @@ def _evaluate_one(
     except SampleTimeout:
         elapsed = time.perf_counter() - start
         message = f"exceeded the time limit of {spec.timeout} s"
-        return SampleResult(sample_id, TIMEOUT, elapsed, message, None)
+        return SampleResult(sample_id, Status.TIMEOUT, elapsed, message, None)
     except (Exception, SystemExit) as exc:
         elapsed = time.perf_counter() - start
         message = f"{type(exc).__name__}: {exc}"
-        return SampleResult(sample_id, ERROR, elapsed, message, None)
-    return SampleResult(sample_id, OK, time.perf_counter() - start, "", outputs)
+        return SampleResult(sample_id, Status.ERROR, elapsed, message, None)
+    return SampleResult(sample_id, Status.OK, time.perf_counter() - start, "", outputs)
 
 
 def normalise_outputs(raw: Any, spec: ModelSpec) -> dict[str, Output]:
@@ -311,8 +301,8 @@ def _as_output(name: str, value: Any, declared: tuple[str, ...] | None) -> Outpu
     if hasattr(value, "dims") and hasattr(value, "coords"):  # an xarray.DataArray
         dims = tuple(str(d) for d in value.dims)
         coords = {d: np.asarray(value[d].values) for d in dims if d in value.coords}
-        units = value.attrs.get("units")
-        return Output(dims, np.asarray(value.values, dtype=float), coords, units)
+        attrs = {k: _plain(value.attrs[k]) for k in OUTPUT_ATTRS if k in value.attrs}
+        return Output(dims, np.asarray(value.values, dtype=float), coords, attrs)
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -323,7 +313,14 @@ def _as_output(name: str, value: Any, declared: tuple[str, ...] | None) -> Outpu
         raise ValueError(f"output {name!r} has {array.ndim} dims; the study declares {declared}")
     else:
         dims = tuple(f"{name}_dim_{i}" for i in range(array.ndim))
-    return Output(dims, array, {}, None)
+    return Output(dims, array, {}, {})
+
+
+def _plain(value: Any) -> Any:
+    """An attribute as a plain Python value (a numpy scalar becomes a float or str)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _model_value(param: Parameter, x: float) -> Any:

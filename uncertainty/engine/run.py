@@ -32,10 +32,6 @@ from uncertainty.engine.manifest import (
     resumed_manifest,
 )
 from uncertainty.engine.protocol import (
-    CRASHED,
-    ERROR,
-    OK,
-    PENDING,
     ModelSpec,
     SampleResult,
     evaluate_batch,
@@ -43,6 +39,7 @@ from uncertainty.engine.protocol import (
     model_spec,
 )
 from uncertainty.errors import ModelError, RunInterrupted, StoreError
+from uncertainty.store import Status
 from uncertainty.study.sampling import Design, sample_design
 from uncertainty.study.space import Study, load_study
 
@@ -199,7 +196,7 @@ def _prepare(
         chunk = settings.batch_size or study.batch_size or auto_batch_size(design.n_samples, n_jobs)
         store.create_store(out, study, design, manifest, chunk)
     inputs, status = store.read_arrays(out)
-    done = int(np.sum(status != PENDING))
+    done = int(np.sum(status != Status.PENDING))
     if done:
         notify(f"resuming {out}: {done} of {len(status)} samples already done")
     batches = _pending_batches(status, chunk)
@@ -250,7 +247,7 @@ def _pending_batches(status: np.ndarray, chunk: int) -> list[tuple[int, int]]:
     """
     batches = []
     for start in range(0, len(status), chunk):
-        pending = np.flatnonzero(status[start : start + chunk] == PENDING)
+        pending = np.flatnonzero(status[start : start + chunk] == Status.PENDING)
         if pending.size:
             for run in np.split(pending, np.flatnonzero(np.diff(pending) > 1) + 1):
                 batches.append((start + int(run[0]), start + int(run[-1]) + 1))
@@ -267,7 +264,7 @@ def _evaluate_pending(
 ) -> int:
     """Evaluate the pending batches, writing each as it completes; return samples evaluated."""
     n_total = len(plan.status)
-    failed = int(np.sum((plan.status != PENDING) & (plan.status != OK)))
+    failed = int(np.sum((plan.status != Status.PENDING) & (plan.status != Status.OK)))
     bar = tqdm(
         total=n_total,
         initial=n_total - sum(b - a for a, b in plan.batches),
@@ -280,12 +277,12 @@ def _evaluate_pending(
         for start, results in _batches(spec, plan, backend):
             _write(out, start, results, plan)
             evaluated += len(results)
-            failed += sum(r.status != OK for r in results)
+            failed += sum(r.status != Status.OK for r in results)
             bar.update(len(results))
             bar.set_postfix(failed=failed, refresh=False)
     except KeyboardInterrupt:
         backend.interrupt()
-        done = int(np.sum(store.read_arrays(out)[1] != PENDING))
+        done = int(np.sum(store.read_arrays(out)[1] != Status.PENDING))
         raise RunInterrupted(str(out), done, n_total) from None
     finally:
         bar.close()
@@ -315,7 +312,7 @@ def _batches(
             except ClusterError:
                 raise
             except Exception as exc:  # the batch itself failed (e.g. model set-up in a worker)
-                results = _failed(range(start, stop), ERROR, f"{type(exc).__name__}: {exc}")
+                results = _failed(range(start, stop), Status.ERROR, f"{type(exc).__name__}: {exc}")
             yield start, results
         if suspects and not in_flight:
             for start, stop in sorted(suspects):
@@ -333,7 +330,7 @@ def _isolate(
         return backend.result(backend.submit(evaluate_batch, spec, ids, rows))
     except WorkerDied as exc:
         if len(ids) == 1:
-            return _failed(ids, CRASHED, str(exc))
+            return _failed(ids, Status.CRASHED, str(exc))
         half = len(ids) // 2
         first = _isolate(spec, ids[:half], rows[:half], backend)
         return first + _isolate(spec, ids[half:], rows[half:], backend)
@@ -352,7 +349,7 @@ def _write(out: Path, start: int, results: list[SampleResult], plan: _Plan) -> N
     arrays = {k: np.full((n, *s.shape), np.nan) for k, s in plan.schemas.items()}
     messages = {r.sample_id: r.message for r in results}
     for i, result in enumerate(results):
-        if result.status != OK or result.outputs is None:
+        if result.status != Status.OK or result.outputs is None:
             continue
         problems = [
             f"output {k!r}: {why}"
@@ -360,7 +357,7 @@ def _write(out: Path, start: int, results: list[SampleResult], plan: _Plan) -> N
             if (why := s.mismatch(result.outputs[k])) is not None
         ]
         if problems:
-            status[i] = ERROR
+            status[i] = Status.ERROR
             messages[result.sample_id] = "; ".join(problems)
             continue
         for k in plan.schemas:
@@ -368,7 +365,7 @@ def _write(out: Path, start: int, results: list[SampleResult], plan: _Plan) -> N
     failures = [
         {"sample_id": r.sample_id, "status": int(s), "message": messages[r.sample_id]}
         for r, s in zip(results, status, strict=True)
-        if s != OK
+        if s != Status.OK
     ]
     store.write_batch(out, start, status, elapsed, arrays, failures)
 
@@ -377,11 +374,11 @@ def _new_schemas(
     results: list[SampleResult], known: dict[str, store.OutputSchema]
 ) -> dict[str, store.OutputSchema]:
     """Schemas of outputs not yet in the store, taken from the batch's first good sample."""
-    first = next((r for r in results if r.status == OK and r.outputs is not None), None)
+    first = next((r for r in results if r.status == Status.OK and r.outputs is not None), None)
     if first is None or first.outputs is None:
         return {}
     return {
-        name: store.OutputSchema(o.dims, o.values.shape, dict(o.coords), o.units)
+        name: store.OutputSchema(o.dims, o.values.shape, dict(o.coords), dict(o.attrs))
         for name, o in first.outputs.items()
         if name not in known
     }

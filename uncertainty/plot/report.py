@@ -15,10 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from uncertainty.analysis.design import (
-    STATUS_NAMES,
     design_of,
     independent_rows,
-    read_store,
     row_roles,
 )
 from uncertainty.analysis.pipeline import analysable_outputs, run_analysis
@@ -27,6 +25,7 @@ from uncertainty.analysis.summaries import event_times
 from uncertainty.analysis.tables import AnalysisSettings
 from uncertainty.plot import distributions as fg
 from uncertainty.plot.style import save
+from uncertainty.store import Status, open_results, status_name
 
 logger = logging.getLogger(__name__)
 TABLES = ("sobol", "sobol_time", "convergence", "summary")
@@ -44,14 +43,14 @@ def load_tables(directory: Path, policy: str) -> dict[str, pd.DataFrame]:
 def make_figures(directory: str | Path, *, policy: str = "refuse") -> list[Path]:
     """Draw and save every applicable figure; return the written paths."""
     directory = Path(directory)
-    ds = read_store(directory)
+    ds = open_results(directory)
     tables = load_tables(directory, policy)
     spec = load_analysis_spec(ds)
     ds = restrict_outputs(ds, spec)
     out = directory / "figures"
     design = design_of(ds)
-    rows = independent_rows(design) & (np.asarray(ds["status"].values) == 1)
-    status = [STATUS_NAMES.get(int(s), str(s)) for s in ds["status"].values]
+    rows = independent_rows(design) & (np.asarray(ds["status"].values) == Status.OK)
+    status = [status_name(s) for s in ds["status"].values]
     paths = save(fg.failure_figure(status, roles=row_roles(design)), out, "failures")
     paths += _trajectory_figures(ds.isel(sample=rows), spec, out)
     paths += _event_figures(ds, spec, rows, out)
