@@ -74,6 +74,9 @@ class LatestPeak:
         Re-solves used by the search.
     iterations : int
         Simplex iterations over those re-solves.
+    censored_at : float
+        The last reported year: ``+inf`` means "not by this year" (the ``censored_at`` attribute
+        of the output, which the analysis reads).
     """
 
     year: float
@@ -81,6 +84,7 @@ class LatestPeak:
     delay_cost: float
     n_solves: int
     iterations: int
+    censored_at: float = float("nan")
 
     def as_variables(self) -> dict:
         """Scalar output variables (xarray-ready tuples of dims, value, attrs)."""
@@ -91,6 +95,7 @@ class LatestPeak:
                 {
                     "units": "year",
                     "long_name": "latest CO2 peak year that still reaches neutrality",
+                    "censored_at": self.censored_at,
                 },
             ),
             "latest_peak_status": (
@@ -169,7 +174,9 @@ class LatestPeakSearch:
             result = self._bisect(highs, least_cost)
         except SolveError as err:
             logger.warning("latest-peak search failed: %s", err)
-            result = LatestPeak(np.nan, FAILED, np.nan, self.n_solves, self.iterations)
+            result = LatestPeak(
+                np.nan, FAILED, np.nan, self.n_solves, self.iterations, float(self.years[-1])
+            )
         finally:
             self._hold(highs, self.start)
             highs.changeColsCost(n, self.penalised, self.price)
@@ -193,7 +200,7 @@ class LatestPeakSearch:
 
     def _result(self, year: float, status: int, least_cost: float) -> LatestPeak:
         cost = self.costs[int(year)] - least_cost if status == FOUND else float("nan")
-        return LatestPeak(year, status, cost, self.n_solves, self.iterations)
+        return LatestPeak(year, status, cost, self.n_solves, self.iterations, float(self.years[-1]))
 
     def _hold(self, highs, peak: int) -> None:
         """Hold CO2 non-decreasing through ``peak`` (rows of later years free)."""

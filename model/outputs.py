@@ -182,10 +182,10 @@ def co2_price(prep: dict, duals: dict, n_years: int) -> np.ndarray:
 def _peak_vars(years, co2: np.ndarray, tolerance: float) -> dict:
     peak = robust_peak(years, co2, tolerance)
     return {
-        "peak_year": ((), float(peak.year), "year", "robust peak year"),
+        "peak_year": ((), peak.year, "year", "robust peak year (+inf: not within the horizon)"),
         "peak_year_max": ((), float(peak.year_max), "year", "year of the plain maximum"),
         "plateau_years": ((), float(peak.plateau_years), "years", "years within tolerance of max"),
-        "peak_co2": ((), peak.level, "GtCO2", "CO2 in the robust peak year"),
+        "peak_co2": ((), peak.level, "GtCO2", "CO2 in the robust peak year (last if censored)"),
         "peak_censored": ((), float(peak.censored), "1", "1 if no peak within the horizon"),
     }
 
@@ -198,6 +198,8 @@ def _dataset(variables: dict, prep: dict) -> xr.Dataset:
         name: xr.Variable(dims, np.asarray(values, float), {"units": units, "long_name": text})
         for name, (dims, values, units, text) in variables.items()
     }
+    if "peak_year" in data:  # +inf = no peak by the last reported year (right-censored)
+        data["peak_year"].attrs["censored_at"] = float(prep["years"][prep["report"]][-1])
     return xr.Dataset(data, coords=coords)
 
 

@@ -9,6 +9,7 @@ import xarray as xr
 from model.build import Settings, build_model
 from model.load import EXAMPLE_DATA, load_inputs
 from model.outputs import extract_outputs, prepare_extraction, solution_arrays
+from model.peak import year_text
 from model.solve import solve_model
 
 
@@ -120,7 +121,7 @@ def headline(out: xr.Dataset, years=(2020, 2030, 2040, 2050, 2060)) -> str:
     """A short plain-text summary of a solved scenario's headline numbers."""
     years = [y for y in years if y in out.year.values]
     lines = [
-        f"peak year {int(out.peak_year)} (plain maximum {int(out.peak_year_max)}, "
+        f"peak year {year_text(out.peak_year)} (plain maximum {int(out.peak_year_max)}, "
         f"plateau {int(out.plateau_years)} yr) at {float(out.peak_co2):.2f} GtCO2",
         f"discounted cost {float(out.cost):,.0f} bnCNY2020; "
         f"backstop used {float(out.backstop.sum()):.3f} GtCO2",

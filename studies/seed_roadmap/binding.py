@@ -94,6 +94,8 @@ def main() -> int:
     m, ctx = build_model(inputs, Settings(scenario="medium", natural_sink=2000.0, history=False))
     solve_model(m)
     out = extract_outputs(prepare_extraction(ctx), solution_arrays(ctx), {}, 0.0)
+    if not np.isfinite(float(out.peak_year)):
+        raise SystemExit("the medium scenario does not peak within the horizon: no window")
     peak = int(out.peak_year)
     window = range(peak - 2, peak + 3)
     frame = binding_rows(m, window, ctx.arrays["df"])

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.load import CHINA_DATA
+from model.peak import year_value
 from model.scenario import solve_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +87,7 @@ def run() -> pd.DataFrame:
         rows.append(
             {
                 "experiment": name,
-                "peak_year": int(out.peak_year),
+                "peak_year": year_value(out.peak_year),
                 "peak_year_max": int(out.peak_year_max),
                 "peak_co2_gt": float(out.peak_co2),
                 "pe_growth_2025_2030": growth,

@@ -22,6 +22,7 @@ import xarray as xr
 
 from model.build import Settings
 from model.load import CHINA_DATA, load_inputs
+from model.peak import year_value
 from model.scenario import solve_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ def metrics(out: xr.Dataset) -> dict:
     """The scenario row of scenarios.csv."""
     at = out.sel(year=[2030, 2040, 2060])
     row = {
-        "peak_year": int(out.peak_year),
+        "peak_year": year_value(out.peak_year),
         "peak_year_max": int(out.peak_year_max),
         "peak_co2_gt": float(out.peak_co2),
         "co2_2030_gt": float(out.co2.sel(year=2030)),
@@ -118,7 +119,7 @@ def run_grid(inputs) -> tuple[pd.DataFrame, dict]:
                     }
                 )
                 logger.info(
-                    "history %s %s sink %.0f: peak %d", history, growth, sink, rows[-1]["peak_year"]
+                    "history %s %s sink %.0f: peak %s", history, growth, sink, rows[-1]["peak_year"]
                 )
     return pd.DataFrame(rows), outs
 
@@ -138,7 +139,7 @@ def run_policies(inputs) -> pd.DataFrame:
                         "carbon_policy": policy,
                         "growth": growth,
                         "sink_gt": sink,
-                        "peak_year": int(out.peak_year),
+                        "peak_year": year_value(out.peak_year),
                         "latest_peak_year": float(out.latest_peak_year),
                         "latest_peak_status": int(out.latest_peak_status),
                         "delay_cost_bncny": float(out.delay_cost),

@@ -59,7 +59,7 @@ def scenario_table(grid: pd.DataFrame) -> str:
         cells = [
             r.growth,
             f"{r.sink_gt:g}",
-            _both(r, h, lambda s: f"{int(s.peak_year)} ({int(s.peak_year_max)})"),
+            _both(r, h, lambda s: f"{_year(s.peak_year)} ({int(s.peak_year_max)})"),
             _both(r, h, lambda s: f"{s.peak_co2_gt:.2f}"),
             _both(r, h, lambda s: _pct(s.coal_share_2030)),
             _both(r, h, lambda s: _pct(s.coal_share_2040)),
@@ -96,7 +96,7 @@ def sweep_table(sweep: pd.DataFrame) -> str:
         + "|\n"
     )
     rows = [
-        f"| {r.carbon_policy} | {r.sink_gt:.1f} | {int(r.peak_year)} ({int(r.peak_year_max)}) | "
+        f"| {r.carbon_policy} | {r.sink_gt:.1f} | {_year(r.peak_year)} ({int(r.peak_year_max)}) | "
         f"{r.co2_2030_gt:.3f} | {r.co2_2040_gt:.3f} | {_pct(r.coal_share_2030)} | "
         f"{r.co2_2060_gt:.2f} | {r.ccs_2060_gt:.2f} | {r.co2_price_2060:,.0f} | "
         f"{r.marginal_value_bncny_per_mt:.4f} | {r.cost_bncny:,.0f} |"
@@ -125,7 +125,7 @@ def policies_table(policies: pd.DataFrame) -> str:
         return "-" if x != x else f"{x:,.0f}"
 
     rows = [
-        f"| {r.carbon_policy} | {r.growth} | {r.sink_gt:g} | {int(r.peak_year)} | "
+        f"| {r.carbon_policy} | {r.growth} | {r.sink_gt:g} | {_year(r.peak_year)} | "
         f"{_year(r.latest_peak_year)} | "
         f"{'-' if r.delay_cost_bncny != r.delay_cost_bncny else f'{r.delay_cost_bncny:,.0f}'} | "
         f"{r.co2_2030_gt:.2f} / {r.co2_2040_gt:.2f} | "

@@ -190,12 +190,30 @@ def subdesign(design: Layout, n_blocks: int) -> Layout:
     )
 
 
+def censored_at(ds: xr.Dataset, output: str) -> float | None:
+    """The year an event-time output's ``+inf`` stands for ("not by then"), None if it has none.
+
+    Read from the variable's ``censored_at`` attribute (set by the model, e.g. ``peak_year``).
+    """
+    value = ds[output].attrs.get("censored_at")
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
 def failed_mask(ds: xr.Dataset, output: str | None = None) -> np.ndarray:
-    """Rows whose status is not ok or, with ``output``, whose value of it is not finite."""
+    """Rows whose status is not ok or, with ``output``, whose value of it is missing.
+
+    Missing means NaN or infinite, except ``+inf`` in an output with a ``censored_at`` attribute:
+    that is a censored event time (data), not a failure.
+    """
     bad = np.asarray(ds["status"].values) != Status.OK
     if output is not None:
         values = np.asarray(ds[output].values, dtype=float).reshape(ds.sizes["sample"], -1)
         finite = np.isfinite(values)
+        if censored_at(ds, output) is not None:
+            finite |= np.isposinf(values)
         # a column (e.g. a year) that no successful sample defines is undefined by definition
         # (a CO2 price before the neutrality year), not a failure of every sample
         defined = finite[~bad].any(axis=0) if (~bad).any() else np.ones(values.shape[1], bool)

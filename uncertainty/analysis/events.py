@@ -68,36 +68,40 @@ def event_year(
     return result.drop_vars([c for c in result.coords if c not in result.dims])
 
 
-def robust_peak_year(trajectory: xr.DataArray, tolerance: float = 0.005, *, dim: str = "year"):
-    """Robust peak year: first year after which the path never exceeds that year's level by more
-    than ``tolerance`` (relative).
+def robust_peak_index(values: np.ndarray, tolerance: float = 0.005) -> np.ndarray:
+    """Index (along the last axis) of the robust peak of each trajectory; -1 where none is seen.
 
-    A path whose robust peak is its last year has not peaked within the horizon and is censored
-    (``+inf``). NaN trajectories give NaN.
+    The robust peak is the first year from which the path never again exceeds that year's level
+    by more than ``tolerance`` relative to the level's magnitude (``|v|``, so negative net
+    emissions work too). When that year is the last one, the path has not peaked within the
+    horizon: the index is -1 (censored). This is the one definition used by the model's
+    ``peak_year`` output and by the analysis.
     """
-    values = np.asarray(trajectory.transpose(..., dim).values, dtype=float)
+    values = np.asarray(values, dtype=float)
     later_max = np.maximum.accumulate(values[..., ::-1], axis=-1)[..., ::-1]
     later_max = np.concatenate([later_max[..., 1:], np.full(values.shape[:-1] + (1,), -np.inf)], -1)
-    ok = later_max <= values * (1 + tolerance)
-    years = np.asarray(trajectory[dim].values, dtype=float)
+    ok = later_max <= values + tolerance * np.abs(values)
     first = np.argmax(ok, axis=-1)
-    peak = np.where(first == values.shape[-1] - 1, np.inf, years[first])
+    return np.where(first == values.shape[-1] - 1, -1, first)
+
+
+def robust_peak_year(trajectory: xr.DataArray, tolerance: float = 0.005, *, dim: str = "year"):
+    """Robust peak year of each trajectory (:func:`robust_peak_index`).
+
+    ``+inf`` when the path has not peaked within the horizon (censored, attribute
+    ``censored_at`` = the last year); NaN where the trajectory has NaN (failed sample).
+    """
+    values = np.asarray(trajectory.transpose(..., dim).values, dtype=float)
+    years = np.asarray(trajectory[dim].values, dtype=float)
+    index = robust_peak_index(np.nan_to_num(values), tolerance)
+    peak = np.where(index < 0, np.inf, years[np.maximum(index, 0)])
     peak = np.where(np.isnan(values).any(axis=-1), np.nan, peak)
     dims = [d for d in trajectory.transpose(..., dim).dims if d != dim]
     coords = {d: trajectory[d] for d in dims if d in trajectory.coords}
-    return xr.DataArray(peak, dims=dims, coords=coords, attrs={"units": "year"})
+    attrs = {"units": "year", "censored_at": float(years[-1])}
+    return xr.DataArray(peak, dims=dims, coords=coords, attrs=attrs)
 
 
 def censored(values: np.ndarray) -> np.ndarray:
     """Boolean mask of censored values (``+inf``: not within the horizon)."""
     return np.isposinf(np.asarray(values, dtype=float))
-
-
-def censoring_counts(values: np.ndarray) -> dict[str, int]:
-    """Counts of observed, censored and missing (NaN: failed) values."""
-    v = np.asarray(values, dtype=float)
-    return {
-        "n_observed": int(np.isfinite(v).sum()),
-        "n_censored": int(censored(v).sum()),
-        "n_missing": int(np.isnan(v).sum()),
-    }

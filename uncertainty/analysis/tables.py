@@ -18,6 +18,7 @@ from uncertainty.analysis.design import (
     FailedSamplesError,
     Layout,
     block_of,
+    censored_at,
     failed_mask,
     independent_rows,
     keep_blocks,
@@ -73,8 +74,22 @@ def sobol_rows(ds: xr.Dataset, design: Layout, output: str, policy: str) -> tupl
 
 
 def _values(ds: xr.Dataset, output: str, rows: np.ndarray) -> np.ndarray:
+    """Values of ``rows`` for the variance-based methods (Sobol, Morris).
+
+    A censored event time (``+inf``, "not by ``censored_at``") enters as ``censored_at``: the
+    indices are those of ``min(T, horizon)``, the censored variable, and ``n_censored`` says how
+    many rows that concerns. Probabilities and PAWN keep ``+inf`` and are exact.
+    """
     da = ds[output].transpose("sample", ...)
-    return np.asarray(da.values, dtype=float)[rows]
+    values = np.asarray(da.values, dtype=float)[rows]
+    horizon = censored_at(ds, output)
+    return values if horizon is None else np.where(np.isposinf(values), horizon, values)
+
+
+def _n_censored(ds: xr.Dataset, output: str, rows: np.ndarray) -> int:
+    if censored_at(ds, output) is None:
+        return 0
+    return int(np.isposinf(np.asarray(ds[output].values, dtype=float)[rows]).sum())
 
 
 def _index_frame(res: dict, names: list[str], extra: dict) -> pd.DataFrame:
@@ -104,6 +119,7 @@ def sobol_tables(
         rows, dropped = sobol_rows(ds, design, out, settings.policy)
         res = _sobol(_values(ds, out, rows), design, settings)
         info = {"n_blocks_dropped": dropped, "n_base": int(res["n_base"])}
+        info["n_censored"] = _n_censored(ds, out, rows)
         if ds[out].dims == ("sample",):
             scalar.append(_index_frame(res, names, {"output": out}).assign(**info))
             if design.second_order:
@@ -113,7 +129,7 @@ def sobol_tables(
                 one = {k: v[..., i] for k, v in res.items() if k.startswith(("S1", "ST"))}
                 frame = _index_frame(one, names, {"year": int(year)})
                 timed.append(frame.assign(output=out, **info))
-    columns = ["output", "parameter", *INDEX_COLUMNS, "n_base", "n_blocks_dropped"]
+    columns = ["output", "parameter", *INDEX_COLUMNS, "n_base", "n_blocks_dropped", "n_censored"]
     time_columns = columns[:1] + ["year"] + columns[1:]
     return {
         "sobol": _concat(scalar, columns),

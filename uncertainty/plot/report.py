@@ -28,13 +28,18 @@ from uncertainty.plot.style import save
 from uncertainty.store import Status, open_results, status_name
 
 logger = logging.getLogger(__name__)
-TABLES = ("sobol", "sobol_time", "convergence", "summary")
+#: every table a figure reads; all of them are reloaded, so the figures do not depend on whether
+#: ``netua analyze`` ran before ``netua figures``
+TABLES = ("sobol", "sobol_time", "convergence", "summary", "probabilities", "pawn", "morris")
 
 
 def load_tables(directory: Path, policy: str) -> dict[str, pd.DataFrame]:
-    """The analysis tables beside the store (running the analysis if ``summary.csv`` is missing)."""
+    """The analysis tables beside the store (running the analysis if ``summary.csv`` is missing).
+
+    Returns the same tables either way: those the analysis writes, read back from their CSV.
+    """
     if not (directory / "summary.csv").exists() and not (directory / "morris.csv").exists():
-        return run_analysis(directory, AnalysisSettings(policy=policy))
+        run_analysis(directory, AnalysisSettings(policy=policy))
     return {
         n: pd.read_csv(directory / f"{n}.csv") for n in TABLES if (directory / f"{n}.csv").exists()
     }
@@ -124,10 +129,14 @@ def _units(ds: xr.Dataset) -> dict[str, str | None]:
 
 
 def _scatter_figures(ds: xr.Dataset, tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
-    """Scatter of each scalar output against its two leading parameters (by ST, else PAWN)."""
+    """Scatter of each scalar output against its two leading parameters (by ST, else PAWN).
+
+    Sobol indices of a grouped design rank groups, not parameters: PAWN (per parameter) is used.
+    """
+    names = {str(p) for p in ds["parameter"].values}
     ranking = tables.get("sobol")
     key = "ST"
-    if ranking is None or ranking.empty:
+    if ranking is None or ranking.empty or not set(ranking["parameter"]) <= names:
         ranking, key = tables.get("pawn"), "median"
     if ranking is None or ranking.empty or ds.sizes["parameter"] < 2:
         return []
