@@ -6,6 +6,9 @@ before the fix."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +181,30 @@ def test_figures_are_the_same_with_or_without_analyze_first(tmp_path, sampler):
     drawn = {p.name for p in (first / "figures").iterdir()}
     assert drawn == {p.name for p in (second / "figures").iterdir()}
     assert any(name.startswith("scatter_") for name in drawn)
+
+
+# -- 4. the built-in model cannot be shadowed ------------------------------------------------
+
+SHADOW_CHECK = """
+import sys
+from uncertainty.engine.protocol import import_model
+cls = import_model("model.ensemble:ChinaLP", (sys.argv[1],))
+import model
+print(cls.__name__, model.__file__)
+"""
+
+
+def test_a_model_folder_in_the_working_directory_does_not_shadow_the_china_model(tmp_path):
+    shadow = tmp_path / "model"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("")
+    (shadow / "ensemble.py").write_text("raise RuntimeError('the wrong model package')\n")
+    env = {**os.environ, "PYTHONPATH": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", SHADOW_CHECK, str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    name, where = done.stdout.split()
+    assert name == "ChinaLP"
+    assert Path(where).resolve() == (REPO / "model" / "__init__.py").resolve()

@@ -13,10 +13,10 @@ Example (in the study file, stored in the manifest's study text)::
     groups = [{parameter = "sink", edges = [0.5, 1, 2, 3]}]
 
 Defaults when absent: the quantiles above for every scalar output and every trajectory output per
-year; for an output ``peak_year``, ``P(peak_year <= Y)`` for every year Y of the horizon (always
-written for every event-time output) and ``P(peak_year <= 2030)``; for a trajectory ``coal_share``
-covering 2030, ``P(coal_share[2030] >= 0.44)``; for a trajectory ``co2_net``, the event
-``neutrality_year`` (first year ``co2_net <= 0``).
+year; ``P(T <= Y)`` for every year Y of the horizon for every event-time output T (always
+written); and the ``probabilities`` and ``events`` a model package registers
+(:mod:`uncertainty.study.defaults`; the China model's are ``P(peak_year <= 2030)``,
+``P(coal_share[2030] >= 0.44)`` and the event ``neutrality_year``), where the outputs exist.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from uncertainty.analysis.design import output_names
 from uncertainty.analysis.events import OPERATORS
 from uncertainty.analysis.probability import DEFAULT_QUANTILES
 from uncertainty.errors import AnalysisError
+from uncertainty.study.defaults import default_analysis
 
 ANALYSIS_KEYS = {"quantiles", "milestones", "probabilities", "events", "groups", "outputs"}
 #: manifest keys that may hold the study-file text, first match wins
@@ -204,20 +205,29 @@ def restrict_outputs(ds: xr.Dataset, spec: AnalysisSpec) -> xr.Dataset:
 
 
 def default_probabilities(ds: xr.Dataset) -> tuple[ProbabilitySpec, ...]:
-    """``P(peak_year <= 2030)`` and ``P(coal_share[2030] >= 0.44)`` where those outputs exist."""
+    """The registered default probabilities (:mod:`uncertainty.study.defaults`) that apply to
+    the store: its output exists, with a year exactly when it is a trajectory covering it."""
     found = []
-    if "peak_year" in ds.data_vars and "year" not in ds["peak_year"].dims:
-        found.append(ProbabilitySpec("peak_year", "<=", 2030.0))
-    if "coal_share" in ds.data_vars and 2030 in ds["coal_share"].coords.get("year", []):
-        found.append(ProbabilitySpec("coal_share", ">=", 0.44, 2030))
+    for entry in default_analysis("probabilities"):
+        spec = _probability(entry, [])
+        if spec.output not in ds.data_vars:
+            continue
+        is_trajectory = "year" in ds[spec.output].dims
+        if is_trajectory != (spec.year is not None):
+            continue
+        if is_trajectory and spec.year not in ds[spec.output].coords.get("year", []):
+            continue
+        found.append(spec)
     return tuple(found)
 
 
 def default_events(ds: xr.Dataset) -> tuple[EventSpec, ...]:
-    """``neutrality_year`` (first year ``co2_net <= 0``) when a ``co2_net`` trajectory exists."""
-    if "co2_net" in ds.data_vars and "year" in ds["co2_net"].dims:
-        return (EventSpec("neutrality_year", "co2_net", "<=", 0.0),)
-    return ()
+    """The registered default events whose output is a trajectory of the store."""
+    return tuple(
+        spec
+        for spec in (_event(entry, []) for entry in default_analysis("events"))
+        if spec.output in ds.data_vars and "year" in ds[spec.output].dims
+    )
 
 
 def _default_milestones(ds: xr.Dataset) -> list[int]:

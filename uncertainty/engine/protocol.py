@@ -22,6 +22,7 @@ import ctypes
 import hashlib
 import importlib
 import importlib.machinery
+import importlib.util
 import json
 import logging
 import signal
@@ -117,13 +118,22 @@ def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
 
 
 def import_model(model: str, search_paths: tuple[str, ...] = ()) -> Any:
-    """Import ``package.module:attr`` with ``search_paths`` first on ``sys.path``."""
+    """Import ``package.module:attr`` with ``search_paths`` first on ``sys.path``.
+
+    netua's own top-level packages (:data:`OWN_PACKAGES`, e.g. the built-in China model
+    ``model.ensemble:ChinaLP``) always come from where netua is installed: a folder of the same
+    name in the study's folder or the working directory cannot shadow them.
+    """
     module_name, _, attr = model.partition(":")
+    top = module_name.split(".")[0]
     for path in reversed(search_paths):
         if path not in sys.path:
             sys.path.insert(0, path)
     importlib.invalidate_caches()
-    _forget_shadowed(module_name, search_paths)
+    if top in OWN_PACKAGES:
+        _import_own(top)
+    else:
+        _forget_shadowed(module_name, search_paths)
     module = importlib.import_module(module_name)
     obj: Any = module
     for part in attr.split("."):
@@ -326,6 +336,30 @@ def _plain(value: Any) -> Any:
 def _model_value(param: Parameter, x: float) -> Any:
     model_value = getattr(param.distribution, "model_value", None)
     return model_value(x) if model_value is not None else float(x)
+
+
+#: netua's top-level packages, installed side by side (pyproject: packages.find)
+OWN_PACKAGES = ("model", "uncertainty", "benchmarks")
+#: the folder they are installed in (the repository root for an editable install)
+_INSTALL_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _import_own(top: str) -> None:
+    """Make ``sys.modules[top]`` netua's own package, dropping a same-named one from elsewhere."""
+    home = (_INSTALL_ROOT / top).resolve()
+    cached = sys.modules.get(top)
+    cached_file = getattr(cached, "__file__", None)
+    if cached_file is not None and Path(cached_file).resolve().parent == home:
+        return
+    for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+        del sys.modules[name]
+    spec = importlib.machinery.PathFinder.find_spec(top, [str(_INSTALL_ROOT)])
+    if spec is None or spec.loader is None:
+        raise ImportError(f"netua's package {top!r} is not installed in {_INSTALL_ROOT}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[top] = module
+    spec.loader.exec_module(module)
+    logger.info("using netua's own package %s from %s", top, home)
 
 
 def _forget_shadowed(module_name: str, search_paths: tuple[str, ...]) -> None:

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from uncertainty.errors import StudyError
+from uncertainty.study.defaults import default_model
 from uncertainty.study.distributions import Distribution, distribution_fields, make_distribution
 
 logger = logging.getLogger(__name__)
 
-#: the China LP's evaluator, used when a study does not name a model
-DEFAULT_MODEL = "model.ensemble:ChinaLP"
 SAMPLERS = ("sobol", "morris", "lhs", "mc")
 STUDY_KEYS = {
     "name", "description", "model", "sampler", "n", "second_order", "seed", "outputs",
@@ -106,7 +105,7 @@ class Study:
     parameters: tuple[Parameter, ...]
     seed: int
     outputs: tuple[str, ...]
-    model: str = DEFAULT_MODEL
+    model: str = field(default_factory=default_model)
     sampler: str = "sobol"
     n: int = 1024
     second_order: bool = False
@@ -175,6 +174,11 @@ def check_study(study: Study) -> None:
         _check_int(where, "batch_size", study.batch_size, minimum=1)
     if study.timeout is not None and not (_number(study.timeout) and study.timeout > 0):
         raise StudyError(f"{where}: [study] timeout: expected a positive number of seconds")
+    if not study.model:
+        raise StudyError(
+            f"{where}: [study] model: missing, and no model package registers a default; "
+            "name one as 'package.module:function'"
+        )
     if ":" not in study.model:
         raise StudyError(f"{where}: [study] model: expected 'package.module:function'")
 
