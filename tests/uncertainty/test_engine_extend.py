@@ -19,6 +19,7 @@ from test_engine_resume import MODEL  # the same slow, logging model
 from uncertainty import store
 from uncertainty.analysis.pipeline import run_analysis
 from uncertainty.cli import main
+from uncertainty.errors import StoreError
 
 STUDY = """
 [study]
@@ -161,7 +162,7 @@ def test_an_interrupted_growth_is_finished_by_the_extended_study_only(
     def killed_midway(out_, design, n_old, chunk):
         zarr.open_array(out_ / "store.zarr" / "status", mode="r+").resize((100,))
         zarr.open_array(out_ / "store.zarr" / "inputs", mode="r+").resize((100, 2))
-        raise store.StoreError("killed during the growth")
+        raise StoreError("killed during the growth")
 
     monkeypatch.setattr(store, "grow_store", killed_midway)
     write_study(tmp_path, n=32)

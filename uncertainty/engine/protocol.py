@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from uncertainty.errors import StudyError
-from uncertainty.store import OUTPUT_ATTRS, Output, Status
+from uncertainty.store.format import OUTPUT_ATTRS, Output, Status
 from uncertainty.study.space import Parameter, Study
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The results store: ``<out>/store.zarr`` (xarray on Zarr), ``manifest.json``, ``failures.jsonl``.
+"""Reading and writing the results store: ``store.zarr``, ``manifest.json``, ``failures.jsonl``.
 
 Layout: ``docs/store.md``. The store is created up front with the inputs of every sample, status
 0 (pending) and NaN elapsed times; output variables are added (all NaN) when the first evaluated
@@ -19,99 +19,27 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from enum import IntEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import xarray as xr
 import zarr
 
 from uncertainty.errors import EmptyStoreError, StoreError, StoreNotFoundError
+from uncertainty.store.format import (
+    FAILURES,
+    MANIFEST,
+    OUTPUT_ATTRS,
+    STATUS_MEANINGS,
+    STORE,
+    OutputSchema,
+    Status,
+)
 from uncertainty.study.sampling import Design
 from uncertainty.study.space import Study
 
 logger = logging.getLogger(__name__)
-
-#: the files of a results folder (``docs/store.md``)
-STORE, MANIFEST, FAILURES = "store.zarr", "manifest.json", "failures.jsonl"
-#: variables and coordinates of every store; an output may not take these names
-BOOKKEEPING = ("inputs", "status", "elapsed")
-RESERVED = (*BOOKKEEPING, "sample", "parameter")
-
-
-class Status(IntEnum):
-    """Evaluation status of a sample, the store's ``status`` variable (int8).
-
-    The one definition of the codes: the engine writes them, the store declares them as CF
-    ``flag_values``/``flag_meanings``, the analysis and the CLI read them from here.
-    """
-
-    PENDING = 0
-    OK = 1
-    ERROR = 2
-    TIMEOUT = 3
-    CRASHED = 4
-
-    @property
-    def meaning(self) -> str:
-        """Lower-case name, as in ``flag_meanings`` and ``failures.jsonl`` summaries."""
-        return self.name.lower()
-
-
-#: status meanings in code order (``flag_meanings``)
-STATUS_MEANINGS = tuple(s.meaning for s in Status)
-
-
-def status_name(code: int) -> str:
-    """The meaning of a status code (``unknown(<code>)`` for a code outside the enum)."""
-    try:
-        return Status(int(code)).meaning
-    except ValueError:
-        return f"unknown({int(code)})"
-
-
-#: attributes of an output variable that the store keeps
-OUTPUT_ATTRS = ("units", "long_name", "censored_at")
-
-
-class Output(NamedTuple):
-    """One output of one sample as the store receives it.
-
-    ``attrs`` become the variable's attributes (``units``, ``long_name``; ``censored_at`` marks
-    an event time whose ``+inf`` means "not within the horizon ending in that year").
-    """
-
-    dims: tuple[str, ...]
-    values: np.ndarray
-    coords: dict[str, np.ndarray]
-    attrs: dict[str, Any]
-
-    @property
-    def units(self) -> str | None:
-        """The ``units`` attribute, None if absent."""
-        return self.attrs.get("units")
-
-
-@dataclass
-class OutputSchema:
-    """Dimensions, shape, coordinates and attributes of one output variable."""
-
-    dims: tuple[str, ...]
-    shape: tuple[int, ...]
-    coords: dict[str, np.ndarray] = field(default_factory=dict)
-    attrs: dict[str, Any] = field(default_factory=dict)
-
-    def mismatch(self, out: Output) -> str | None:
-        """Return why ``out`` does not fit this schema, None if it does."""
-        if out.dims != self.dims or out.values.shape != self.shape:
-            return f"dims {out.dims} shape {out.values.shape}, expected {self.dims} {self.shape}"
-        for dim, values in out.coords.items():
-            known = self.coords.get(dim)
-            if known is not None and not np.array_equal(np.asarray(known), values):
-                return f"coordinate {dim!r} differs from the store's"
-        return None
 
 
 def create_store(
