@@ -17,6 +17,10 @@ class ModelError(RuntimeError):
     """The model could not be set up at all (per-sample failures are recorded as data instead)."""
 
 
+class ClusterError(RuntimeError):
+    """The cluster cannot be used (unreachable or lost); completed batches stay in the store."""
+
+
 class RunInterrupted(KeyboardInterrupt):  # noqa: N818 - it is a KeyboardInterrupt
     """The user stopped a run; completed batches are in the store. Args: out folder, done, total."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tomllib
 from datetime import datetime
 from pathlib import Path
 
@@ -182,10 +183,11 @@ def drivers(inputs, year, names, k: int = 5) -> str:
 
 
 def stale(folder: Path) -> str:
-    """A note when the run's study text differs from the study file as it is now."""
+    """A note when the run's study differs from the study file as it is now (the ``[analysis]``
+    table aside: changing the question re-runs only the analysis, not the samples)."""
     manifest = json.loads((folder / "manifest.json").read_text())
     path = Path(manifest.get("study_file", ""))
-    if path.exists() and path.read_text() != manifest.get("study_text"):
+    if path.exists() and _design(path.read_text()) != _design(manifest.get("study_text") or ""):
         return (
             f" - **run with an earlier version of `{path.relative_to(path.parents[2])}`** "
             f"(before the current parameters; re-run with `netua study ... --fresh`)"
@@ -195,6 +197,13 @@ def stale(folder: Path) -> str:
     if manifest.get("model_data_hash") not in (None, dataset_hash(CHINA_DATA)):
         return " - **run on an earlier version of the China data** (re-run with `--fresh`)"
     return ""
+
+
+def _design(text: str) -> dict:
+    """A study file's content without its ``[analysis]`` table."""
+    table = tomllib.loads(text) if text else {}
+    table.pop("analysis", None)
+    return table
 
 
 def by_policy() -> list[str]:

@@ -11,7 +11,7 @@ from uncertainty.analysis.pipeline import analyze
 from uncertainty.analysis.tables import AnalysisSettings
 from uncertainty.cli import main
 from uncertainty.plot import distributions as fg
-from uncertainty.plot.style import label, save
+from uncertainty.plot.style import figure_of, label, save
 from uncertainty.testing import build_store, ishigami, write_store
 
 YEARS = np.arange(2020, 2041)
@@ -63,7 +63,7 @@ def _co2(run_dir):
 
 def test_fan_chart_with_scenarios(run_dir, tmp_path):
     scenarios = pd.DataFrame({"policy": np.linspace(11, 8, YEARS.size)}, index=YEARS)
-    fig = fg.fan_chart(_co2(run_dir), milestones=[2030, 2040], scenarios=scenarios)
+    fig = fg.fan_chart(_co2(run_dir), milestones=[2030, 2040], scenarios=scenarios).figure
     assert "Gt CO2/yr" in fig.axes[0].get_ylabel()
     _check(fig, tmp_path, "fan")
 
@@ -143,7 +143,7 @@ def test_time_figure_leaves_out_unresolved_years(tmp_path):
     from uncertainty.plot.sensitivity import unresolved_years
 
     assert unresolved_years(table) == [2021, 2022]
-    fig = fg.sobol_time_figure(table, "coal_share")
+    fig = figure_of(fg.sobol_time_figure(table, "coal_share"))
     assert "not resolved, not drawn: 2021-2022" in fig._suptitle.get_text()
     top = max(line.get_ydata().max() for ax in fig.axes for line in ax.get_lines())
     assert top <= 1.0
@@ -157,7 +157,28 @@ def test_event_figure_shows_unreachable_share():
     from uncertainty.plot.distributions import event_time_figure
 
     values = np.array([2040, 2045, np.inf, -np.inf, 2050, 2047.0])
-    fig = event_time_figure(values, name="latest_peak_year", horizon=(2020, 2060), mark=2029)
+    fig = figure_of(
+        event_time_figure(values, name="latest_peak_year", horizon=(2020, 2060), mark=2029)
+    )
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("unreachable" in t and "16.7%" in t for t in labels)
     assert any("censored): 16.7%" in t for t in labels)
+
+
+def test_figure_functions_draw_on_the_callers_axes(run_dir, tables, tmp_path):
+    """A researcher's own layout: each function draws on the Axes it is given and returns it."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 6))
+    grid = fig.subplots(3, 2)
+    assert fg.fan_chart(_co2(run_dir), ax=grid[0, 0]) is grid[0, 0]
+    assert fg.sobol_bars(tables["sobol"], "y", ax=grid[0, 1]) is grid[0, 1]
+    pair = fg.sobol_time_figure(tables["sobol_time"], "co2", ax=grid[1])
+    assert tuple(pair) == tuple(grid[1])
+    values = np.array([2025, 2027, np.inf, 2030.0])
+    top, bottom = fg.event_time_figure(values, name="peak_year", horizon=(2020, 2060), ax=grid[2])
+    assert (top, bottom) == tuple(grid[2])
+    assert len(fig.axes) == 6 and all(ax.has_data() for ax in fig.axes)
+    with pytest.raises(ValueError, match="draws 2 panel"):
+        fg.convergence_figure(tables["convergence"], "y", ax=grid[0, 0])
+    _check(fig, tmp_path, "custom")

@@ -166,12 +166,12 @@ def test_an_interrupted_growth_is_finished_by_the_extended_study_only(
 
     monkeypatch.setattr(store, "grow_store", killed_midway)
     write_study(tmp_path, n=32)
-    assert run(study, out) == 1
+    assert run(study, out) == 2  # a store that cannot be used as asked: bad input (docs/cli.md)
     monkeypatch.setattr(store, "grow_store", real_grow)
     assert store.read_manifest(out)["extending"]["n"] == [16, 32]
     write_study(tmp_path, n=16)
     capsys.readouterr()
-    assert run(study, out) == 1
+    assert run(study, out) == 2
     err = capsys.readouterr().err
     assert "growing it to n = 32 was interrupted" in err and "--fresh" in err
     assert err.count("\n") == 1
@@ -197,7 +197,7 @@ def test_smaller_n_or_n_plus_another_change_is_refused(tmp_path, capsys, second,
     stored = load(out)
     write_study(tmp_path, **second)
     capsys.readouterr()
-    assert run(study, out) == 1
+    assert run(study, out) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert all(text in err for text in expected), err
@@ -211,7 +211,7 @@ def test_a_design_that_is_not_nested_is_refused(tmp_path, capsys):
     stored = load(out)
     write_study(tmp_path, n=32, sampler="lhs")
     capsys.readouterr()
-    assert run(study, out) == 1
+    assert run(study, out) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "cannot extend" in err and "lhs design with n = 32 does not start with the 16" in err

@@ -151,7 +151,7 @@ def test_resume_with_a_different_study_is_refused_and_fresh_starts_over(tmp_path
     out = tmp_path / "out"
     assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 0
     study.write_text(STUDY.format(n=64, seed=10))
-    assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 1
+    assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "cannot resume" in err and "'seed': 9 -> 10" in err and err.count("\n") == 1
     assert main(["run", str(study), "--out", str(out), "--fresh", "--no-progress"]) == 0
@@ -165,7 +165,7 @@ def test_code_change_is_refused_unless_allowed_and_then_recorded(tmp_path, capsy
     assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 0
     with open(tmp_path / "slow_model.py", "a") as fh:
         fh.write("# a changed model file\n")
-    assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 1
+    assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 2
     assert "model_source_hash" in capsys.readouterr().err
     args = ["run", str(study), "--out", str(out), "--allow-code-change", "--no-progress"]
     assert main(args) == 0

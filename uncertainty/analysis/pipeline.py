@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,7 @@ from uncertainty.analysis.design import (
     output_names,
 )
 from uncertainty.analysis.indices import is_discrete
-from uncertainty.analysis.spec import load_analysis_spec, restrict_outputs
+from uncertainty.analysis.spec import load_analysis_spec, resolve_policy, restrict_outputs
 from uncertainty.analysis.summaries import event_times, probabilities_table, summary_table
 from uncertainty.analysis.tables import (
     AnalysisSettings,
@@ -50,21 +52,38 @@ TABLE_KEYS = {
     "pawn": ["output", "parameter"],
 }
 
-__all__ = ["AnalysisSettings", "analyze", "analyze_store", "run_analysis", "write_tables"]
+__all__ = [
+    "AnalysisSettings", "analyze", "analyze_store", "as_tree", "run_analysis", "write_tables",
+]  # fmt: skip
 
 
 def analyze(
-    directory: str | Path, settings: AnalysisSettings | None = None
+    directory: str | Path, settings: AnalysisSettings | None = None, **options: Any
 ) -> dict[str, pd.DataFrame]:
-    """Analyse the store in ``directory``; return every table by name.
+    """Analyse the store in ``directory``; return every table by name (pandas DataFrames).
+
+    Parameters
+    ----------
+    directory : str or Path
+        A results folder (holding ``store.zarr``).
+    settings : AnalysisSettings, optional
+        Or give its fields as keywords (``policy="drop-blocks", n_resamples=200``).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``sobol``, ``sobol_time``, ``sobol_s2``, ``convergence``, ``summary``,
+        ``probabilities``, ``pawn``, ``morris``, ``failures`` as the design allows
+        (``docs/analysis.md``); :func:`as_tree` turns them into the ``analysis.zarr`` tree.
 
     Raises
     ------
     StoreNotFoundError, EmptyStoreError, FailedSamplesError, AnalysisError
         All ``ValueError`` subclasses with one clear message.
     """
+    settings = settings or AnalysisSettings(**options)
     ds = open_results(directory)
-    return analyze_store(ds, settings or AnalysisSettings(), messages=read_failures(directory))
+    return analyze_store(ds, settings, messages=read_failures(directory))
 
 
 def analysable_outputs(ds: xr.Dataset) -> list[str]:
@@ -87,6 +106,7 @@ def analyze_store(
 ) -> dict[str, pd.DataFrame]:
     """Every table of a store already in memory (sorted by ``sample``)."""
     ds = ds.sortby("sample")
+    settings = replace(settings, policy=resolve_policy(ds, settings.policy))
     design = design_of(ds)
     spec = load_analysis_spec(ds)
     ds = restrict_outputs(ds, spec)
@@ -156,13 +176,22 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: str | Path, attrs: 
         path = directory / f"{name}.csv"
         frame.to_csv(path, index=False, float_format="%.6g")
         written.append(path)
-    tree = xr.DataTree.from_dict({f"/{k}": _to_xarray(k, v) for k, v in tables.items()})
-    tree.attrs.update({k: json.dumps(v) if isinstance(v, dict) else v for k, v in attrs.items()})
+    tree = as_tree(tables, attrs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zarr v3: consolidated metadata not in the spec
         tree.to_zarr(directory / "analysis.zarr", mode="w")
     written.append(directory / "analysis.zarr")
     return written
+
+
+def as_tree(tables: dict[str, pd.DataFrame], attrs: dict | None = None) -> xr.DataTree:
+    """The tables as one :class:`xarray.DataTree` (one node per table, keyed by its key
+    columns), as written to ``analysis.zarr``."""
+    tree = xr.DataTree.from_dict({f"/{k}": _to_xarray(k, v) for k, v in tables.items()})
+    tree.attrs.update(
+        {k: json.dumps(v) if isinstance(v, dict) else v for k, v in (attrs or {}).items()}
+    )
+    return tree
 
 
 def _to_xarray(name: str, frame: pd.DataFrame) -> xr.Dataset:
@@ -183,7 +212,9 @@ def run_analysis(
 ) -> dict[str, pd.DataFrame]:
     """Analyse the store in ``directory`` and write every table beside it (used by the CLI)."""
     settings = settings or AnalysisSettings()
-    tables = analyze(directory, settings)
+    ds = open_results(directory)
+    settings = replace(settings, policy=resolve_policy(ds, settings.policy))
+    tables = analyze_store(ds, settings, messages=read_failures(directory))
     attrs = {
         "policy": settings.policy,
         "seed": settings.seed,

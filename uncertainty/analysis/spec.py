@@ -28,13 +28,17 @@ from typing import Any
 
 import xarray as xr
 
-from uncertainty.analysis.design import output_names
+from uncertainty.analysis.design import POLICIES, output_names
 from uncertainty.analysis.events import OPERATORS
 from uncertainty.analysis.probability import DEFAULT_QUANTILES
 from uncertainty.errors import AnalysisError
 from uncertainty.study.defaults import default_analysis
 
-ANALYSIS_KEYS = {"quantiles", "milestones", "probabilities", "events", "groups", "outputs"}
+ANALYSIS_KEYS = {
+    "quantiles", "milestones", "probabilities", "events", "groups", "outputs", "policy",
+}  # fmt: skip
+#: failure policy when neither the command line nor the study's ``[analysis] policy`` gives one
+DEFAULT_POLICY = "refuse"
 #: manifest keys that may hold the study-file text, first match wins
 STUDY_TEXT_KEYS = ("study_text", "study_file_text", "study_toml", "text", "study")
 
@@ -83,6 +87,7 @@ class AnalysisSpec:
     events: tuple[EventSpec, ...] = ()
     groups: tuple[GroupSpec, ...] = field(default_factory=tuple)
     outputs: tuple[str, ...] = ()
+    policy: str | None = None
 
 
 def study_text(ds: xr.Dataset) -> str:
@@ -116,7 +121,10 @@ def load_analysis_spec(ds: xr.Dataset) -> AnalysisSpec:
         events=tuple(_event(e, problems) for e in table.get("events", [])),
         groups=tuple(_group(g, problems) for g in table.get("groups", [])),
         outputs=tuple(str(o) for o in table.get("outputs", [])),
+        policy=None if table.get("policy") is None else str(table["policy"]),
     )
+    if spec.policy is not None and spec.policy not in POLICIES:
+        problems.append(f"policy {spec.policy!r}: expected one of {list(POLICIES)}")
     kept = restrict_outputs(ds, spec)  # defaults only for outputs the analysis keeps
     if not table.get("probabilities"):
         spec = replace(spec, probabilities=default_probabilities(kept))
@@ -126,6 +134,15 @@ def load_analysis_spec(ds: xr.Dataset) -> AnalysisSpec:
     if problems:
         raise AnalysisError("[analysis] table of the study: " + "; ".join(problems))
     return spec
+
+
+def resolve_policy(ds: xr.Dataset, given: str | None) -> str:
+    """The failure policy of an analysis: ``given`` (the command line, a function argument),
+    else the study's ``[analysis] policy``, else :data:`DEFAULT_POLICY` - the same rule for
+    ``netua analyze``, ``netua figures``, ``netua study`` and :func:`uncertainty.analyze`."""
+    if given is not None:
+        return given
+    return load_analysis_spec(ds).policy or DEFAULT_POLICY
 
 
 def _probability(entry: dict, problems: list[str]) -> ProbabilitySpec:

@@ -38,8 +38,10 @@ class AnalysisSettings:
 
     Attributes
     ----------
-    policy : {'refuse', 'drop-blocks'}
-        Failure policy for Sobol and Morris (see :mod:`uncertainty.analysis.design`).
+    policy : {'refuse', 'drop-blocks'} or None
+        Failure policy for Sobol and Morris (see :mod:`uncertainty.analysis.design`); None: the
+        study's ``[analysis] policy``, else ``refuse``
+        (:func:`uncertainty.analysis.spec.resolve_policy`).
     seed : int
         Seed of every bootstrap (``numpy.random.default_rng``; 0 is a seed like any other).
     n_resamples : int
@@ -52,7 +54,7 @@ class AnalysisSettings:
         Bootstrap resamples of the PAWN intervals.
     """
 
-    policy: str = "refuse"
+    policy: str | None = None
     seed: int = 0
     n_resamples: int = 1000
     conf_level: float = 0.95

@@ -1,9 +1,9 @@
 """The ``netua`` command line.
 
-Each sub-command lives with the module that does its work and registers itself through a
-``register(subparsers)`` function named here by an import string, so this file only dispatches.
-Input errors (``ValueError`` subclasses of our packages, missing files) print one line and exit 2;
-tracebacks only with ``--debug``.
+Each verb group lives in a module here that registers itself through ``register(subparsers)``;
+shared options are defined once in :mod:`uncertainty.cli.options`. This module dispatches and
+turns errors into the exit codes of :data:`EXIT_CODES` (one line on stderr; tracebacks only with
+``--debug``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import argparse
 import importlib
 import logging
 import sys
+
+from uncertainty.errors import ClusterError, ModelError, RunInterrupted, StoreError
 
 #: sub-command modules, in the order ``netua --help`` lists them
 COMMAND_MODULES = (
@@ -22,6 +24,15 @@ COMMAND_MODULES = (
     "benchmarks.cli",  # bench
 )
 
+#: every exit code of every verb (docs/cli.md)
+EXIT_CODES = {
+    0: "done (a run is done when every sample has a status; failed samples are data)",
+    1: "the run could not go on: the model cannot be set up, or the Dask cluster was lost",
+    2: "bad input: study file, options, a results folder that is missing or cannot be used as "
+    "asked (a refused resume, an analysis refused by the failure policy)",
+    130: "interrupted (Ctrl-C): completed batches are kept; run the same command to resume",
+}
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netua",
         description="Uncertainty and sensitivity analysis of China's CO2 peak and neutrality.",
+        epilog="exit codes: "
+        + "; ".join(f"{code} {text.split(':')[0]}" for code, text in EXIT_CODES.items()),
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -39,14 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name is not None and name.startswith(exc.name):
-                continue  # that part of the toolkit is not installed or not written yet
+                continue  # that part of the toolkit is not installed
             raise
         module.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 failure, 2 bad input)."""
+    """Run the command line; return the exit status (:data:`EXIT_CODES`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -58,15 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("netua: interrupted", file=sys.stderr)
+    except RunInterrupted as stop:
+        where, done, total = stop.args
+        note(
+            f"interrupted: {done} of {total} samples are safe in {where}; "
+            "run the same command again to resume"
+        )
         return 130
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+    except KeyboardInterrupt:
+        note("interrupted")
+        return 130
+    except (ModelError, ClusterError) as exc:
         if args.debug:
             raise
-        print(f"netua: error: {exc}", file=sys.stderr)
+        note(f"error: {exc}")
+        return 1
+    except (ValueError, StoreError, FileNotFoundError, ImportError) as exc:
+        if args.debug:
+            raise
+        note(f"error: {exc}")
         return 2
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def note(message: str) -> None:
+    """A one-line message to the user on stderr."""
+    print(f"netua: {message}", file=sys.stderr)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from uncertainty.errors import ModelError, RunInterrupted, StoreError, StudyError
+from uncertainty.cli import note
+from uncertainty.cli.options import DEFAULT_N_JOBS, add_results_dir, add_run_options
+from uncertainty.errors import StudyError
 
 if TYPE_CHECKING:
     from uncertainty.engine.run import RunSummary
@@ -26,44 +27,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="evaluate a study (resumes an unfinished run in the same folder)",
         description="Evaluate every sample of a study and store the results in OUT/store.zarr. "
-        "Running again into the same folder resumes; see docs/study-files.md.",
+        "Running again into the same folder resumes; see docs/study-files.md and docs/cli.md.",
     )
-    run.add_argument("study", type=Path, help="study file (TOML)")
-    run.add_argument("--out", type=Path, help="output folder (default: results/<study name>)")
-    run.add_argument(
-        "--n-jobs",
-        type=int,
-        help="worker processes (default 1; -1: all CPUs; not with --scheduler)",
-    )
-    run.add_argument("--batch-size", type=int, help="samples per batch and store chunk")
-    run.add_argument("--fresh", action="store_true", help="delete an existing store, start over")
-    run.add_argument(
-        "--allow-code-change",
-        action="store_true",
-        help="resume although the code version changed (recorded in the manifest)",
-    )
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    run.add_argument(
-        "--backend",
-        choices=("loky", "dask"),
-        help="where batches run: loky processes here (default) or a Dask cluster "
-        "(a local one of --n-jobs workers unless --scheduler is given); see docs/cluster.md",
-    )
-    run.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on the Dask cluster at ADDRESS (tcp://host:8786, or a scheduler file .json); "
-        "implies --backend dask",
-    )
+    add_run_options(run)
     run.set_defaults(func=cmd_run)
     status = subparsers.add_parser("status", help="progress, failures and manifest of a run")
-    status.add_argument("out", type=Path, help="output folder of a run (holding store.zarr)")
+    add_results_dir(status)
     status.set_defaults(func=cmd_status)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run a study; exit 0 when every sample has a status (failures included), 130 if stopped."""
-    from uncertainty.engine.backends import ClusterError
+    """Run a study; exit 0 when every sample has a status (failures included)."""
+    summary = start_run(args)
+    print_summary(summary)
+    return 0
+
+
+def start_run(args: argparse.Namespace) -> RunSummary:
+    """Run (or resume) the study of parsed run options (:func:`add_run_options`)."""
     from uncertainty.engine.run import RunSettings, default_out, run_ensemble
     from uncertainty.study.space import load_study
 
@@ -71,9 +52,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_options(args)
     if args.backend == "dask" or args.scheduler is not None:
         _quiet_dask()
-    out = default_out(study, args.out)
+    n_jobs = args.n_jobs
+    if n_jobs is None:
+        n_jobs = 1 if args.scheduler is not None else DEFAULT_N_JOBS
     settings = RunSettings(
-        n_jobs=1 if args.n_jobs is None else args.n_jobs,
+        n_jobs=n_jobs,
         batch_size=args.batch_size,
         fresh=args.fresh,
         allow_code_change=args.allow_code_change,
@@ -81,20 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         backend=args.backend,
         scheduler=args.scheduler,
     )
-    try:
-        summary = run_ensemble(study, out, settings, notify=_note)
-    except RunInterrupted as stop:
-        where, done, total = stop.args
-        _note(
-            f"interrupted: {done} of {total} samples are safe in {where}; "
-            f"run the same command again to resume"
-        )
-        return 130
-    except (StoreError, ModelError, ClusterError) as exc:
-        _note(f"error: {exc}")
-        return 1
-    _print_summary(summary)
-    return 0
+    return run_ensemble(study, default_out(study, args.out), settings, notify=note)
 
 
 def _quiet_dask() -> None:
@@ -130,7 +100,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Print a run's progress, failures by kind and manifest."""
     from uncertainty import store
 
-    out: Path = args.out
+    out: Path = args.directory
     if not store.store_exists(out):
         raise StudyError(f"{out}: no store.zarr here (run `netua run STUDY.toml --out {out}`)")
     manifest = store.read_manifest(out)
@@ -148,7 +118,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(summary: RunSummary) -> None:
+def print_summary(summary: RunSummary) -> None:
     from uncertainty import store
 
     counts = summary.counts
@@ -184,7 +154,3 @@ def _print_reasons(records: list[dict]) -> None:
         print(f"  {count:6d} {kind}: {message}")
     if len(reasons) > 10:
         print(f"  ... and {len(reasons) - 10} other reasons")
-
-
-def _note(message: str) -> None:
-    print(f"netua: {message}", file=sys.stderr)

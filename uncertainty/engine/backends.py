@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from joblib.externals.loky import get_reusable_executor
 
-from uncertainty.errors import StudyError
+from uncertainty.errors import ClusterError, StudyError
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +43,6 @@ CONNECT_TIMEOUT = 20
 
 class WorkerDied(Exception):  # noqa: N818 - an event, not a programming error
     """The worker process running a task died. Args: a message for the failure record."""
-
-
-class ClusterError(RuntimeError):
-    """The cluster cannot be used (unreachable or lost); completed batches stay in the store."""
 
 
 class Backend(Protocol):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from uncertainty import store
 from uncertainty.engine.backends import DASK, LOKY, Backend, ClusterError, WorkerDied, open_backend
+from uncertainty.engine.batches import Plan, batches, write_results
 from uncertainty.engine.manifest import (
     build_manifest,
     extended_manifest,
@@ -33,8 +34,6 @@ from uncertainty.engine.manifest import (
 )
 from uncertainty.engine.protocol import (
     ModelSpec,
-    SampleResult,
-    evaluate_batch,
     model_info,
     model_spec,
 )
@@ -81,17 +80,6 @@ class RunSummary:
     n_evaluated: int
     counts: dict[str, int]
     failures: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class _Plan:
-    """The store's state at start: chunk length, stored inputs, pending batches."""
-
-    chunk: int
-    inputs: np.ndarray
-    status: np.ndarray
-    batches: list[tuple[int, int]]
-    schemas: dict[str, store.OutputSchema]
 
 
 def run_study(
@@ -165,7 +153,7 @@ def _prepare(
     settings: RunSettings,
     n_jobs: int,
     notify: Notify,
-) -> _Plan:
+) -> Plan:
     """Create, start over, extend or resume the store; return what is left to do."""
     if settings.fresh and store.remove_store(out):
         notify(f"--fresh: removed the existing store in {out}; starting over")
@@ -200,7 +188,7 @@ def _prepare(
     if done:
         notify(f"resuming {out}: {done} of {len(status)} samples already done")
     batches = _pending_batches(status, chunk)
-    return _Plan(chunk, inputs, status, batches, store.read_schemas(out, study.outputs))
+    return Plan(chunk, inputs, status, batches, store.read_schemas(out, study.outputs))
 
 
 def _extend(
@@ -260,7 +248,7 @@ def auto_batch_size(n_samples: int, n_jobs: int) -> int:
 
 
 def _evaluate_pending(
-    out: Path, spec: ModelSpec, plan: _Plan, settings: RunSettings, backend: Backend
+    out: Path, spec: ModelSpec, plan: Plan, settings: RunSettings, backend: Backend
 ) -> int:
     """Evaluate the pending batches, writing each as it completes; return samples evaluated."""
     n_total = len(plan.status)
@@ -274,8 +262,8 @@ def _evaluate_pending(
     )
     evaluated = 0
     try:
-        for start, results in _batches(spec, plan, backend):
-            _write(out, start, results, plan)
+        for start, results in batches(spec, plan, backend):
+            write_results(out, start, results, plan)
             evaluated += len(results)
             failed += sum(r.status != Status.OK for r in results)
             bar.update(len(results))
@@ -289,102 +277,7 @@ def _evaluate_pending(
     return evaluated
 
 
-def _batches(
-    spec: ModelSpec, plan: _Plan, backend: Backend
-) -> Iterator[tuple[int, list[SampleResult]]]:
-    """Yield ``(start, results)`` per batch as they finish; isolate batches hit by a dead worker."""
-    queue = list(reversed(plan.batches))
-    in_flight: dict[Any, tuple[int, int]] = {}
-    suspects: list[tuple[int, int]] = []
-    while queue or in_flight:
-        while queue and len(in_flight) < 2 * backend.workers() and not suspects:
-            start, stop = queue.pop()
-            ids = np.arange(start, stop)
-            future = backend.submit(evaluate_batch, spec, ids, plan.inputs[start:stop])
-            in_flight[future] = (start, stop)
-        for future in backend.wait_first(in_flight):
-            start, stop = in_flight.pop(future)
-            try:
-                results = backend.result(future)
-            except WorkerDied:
-                suspects.append((start, stop))
-                continue
-            except ClusterError:
-                raise
-            except Exception as exc:  # the batch itself failed (e.g. model set-up in a worker)
-                results = _failed(range(start, stop), Status.ERROR, f"{type(exc).__name__}: {exc}")
-            yield start, results
-        if suspects and not in_flight:
-            for start, stop in sorted(suspects):
-                logger.warning("a worker died; isolating samples %d-%d", start, stop - 1)
-                ids, rows = np.arange(start, stop), plan.inputs[start:stop]
-                yield start, _isolate(spec, ids, rows, backend)
-            suspects.clear()
-
-
-def _isolate(
-    spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, backend: Backend
-) -> list[SampleResult]:
-    """Evaluate ``ids`` alone; on a worker death split in halves until the culprit is found."""
-    try:
-        return backend.result(backend.submit(evaluate_batch, spec, ids, rows))
-    except WorkerDied as exc:
-        if len(ids) == 1:
-            return _failed(ids, Status.CRASHED, str(exc))
-        half = len(ids) // 2
-        first = _isolate(spec, ids[:half], rows[:half], backend)
-        return first + _isolate(spec, ids[half:], rows[half:], backend)
-
-
-def _write(out: Path, start: int, results: list[SampleResult], plan: _Plan) -> None:
-    """Turn a batch's results into arrays (checking output shapes) and write them."""
-    results = sorted(results, key=lambda r: r.sample_id)
-    new = _new_schemas(results, plan.schemas)
-    if new:
-        store.add_outputs(out, len(plan.status), plan.chunk, new)
-        plan.schemas.update(new)
-    n = len(results)
-    status = np.array([r.status for r in results], dtype=np.int8)
-    elapsed = np.array([r.elapsed for r in results], dtype=float)
-    arrays = {k: np.full((n, *s.shape), np.nan) for k, s in plan.schemas.items()}
-    messages = {r.sample_id: r.message for r in results}
-    for i, result in enumerate(results):
-        if result.status != Status.OK or result.outputs is None:
-            continue
-        problems = [
-            f"output {k!r}: {why}"
-            for k, s in plan.schemas.items()
-            if (why := s.mismatch(result.outputs[k])) is not None
-        ]
-        if problems:
-            status[i] = Status.ERROR
-            messages[result.sample_id] = "; ".join(problems)
-            continue
-        for k in plan.schemas:
-            arrays[k][i] = result.outputs[k].values
-    failures = [
-        {"sample_id": r.sample_id, "status": int(s), "message": messages[r.sample_id]}
-        for r, s in zip(results, status, strict=True)
-        if s != Status.OK
-    ]
-    store.write_batch(out, start, status, elapsed, arrays, failures)
-
-
-def _new_schemas(
-    results: list[SampleResult], known: dict[str, store.OutputSchema]
-) -> dict[str, store.OutputSchema]:
-    """Schemas of outputs not yet in the store, taken from the batch's first good sample."""
-    first = next((r for r in results if r.status == Status.OK and r.outputs is not None), None)
-    if first is None or first.outputs is None:
-        return {}
-    return {
-        name: store.OutputSchema(o.dims, o.values.shape, dict(o.coords), dict(o.attrs))
-        for name, o in first.outputs.items()
-        if name not in known
-    }
-
-
-def _finish(out: Path, plan: _Plan, n_evaluated: int) -> RunSummary:
+def _finish(out: Path, plan: Plan, n_evaluated: int) -> RunSummary:
     """Add outputs no sample produced (all NaN), tidy the failure log, return the summary."""
     manifest = store.read_manifest(out)
     missing = {
@@ -411,10 +304,6 @@ def _model_info(spec: ModelSpec, backend: Backend) -> dict[str, Any]:
         raise ModelError(
             f"setting up model {spec.model!r} failed: {type(exc).__name__}: {exc}"
         ) from None
-
-
-def _failed(ids: Any, status: int, message: str) -> list[SampleResult]:
-    return [SampleResult(int(i), status, float("nan"), message, None) for i in ids]
 
 
 def _n_workers(n_jobs: int) -> int:

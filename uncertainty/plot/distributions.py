@@ -9,11 +9,12 @@ the independent successful rows (see ``docs/analysis.md``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
 from uncertainty.analysis.probability import probability, quantiles
@@ -26,6 +27,7 @@ from uncertainty.plot.style import (
     hatch,
     label,
     linestyle,
+    panels,
     style,
 )
 
@@ -57,7 +59,8 @@ def fan_chart(
     milestones: Sequence[int] = (),
     scenarios: pd.DataFrame | xr.Dataset | None = None,
     title: str | None = None,
-) -> Figure:
+    ax: Any = None,
+) -> Axes:
     """Fan chart of a trajectory output: median, 25-75 % and 5-95 % bands, milestone marks.
 
     Parameters
@@ -69,12 +72,13 @@ def fan_chart(
     scenarios : DataFrame or Dataset, optional
         Named deterministic scenarios to overlay (index or dim ``year``; one column or variable
         each).
+
+    Draws on ``ax`` when given (one Axes), else on a new Figure; returns the Axes drawn on.
     """
     years = np.asarray(trajectories["year"].values)
     q = quantiles(np.asarray(trajectories.transpose("sample", "year").values), (5, 25, 50, 75, 95))
     with style():
-        fig = Figure(figsize=(WIDTH_1 * 1.3, 2.6), layout="constrained")
-        ax = fig.add_subplot()
+        fig, ax = panels(ax, (WIDTH_1 * 1.3, 2.6))
         ax.fill_between(years, q[0], q[4], color=FAN["outer"], lw=0, label="5-95 %")
         ax.fill_between(years, q[1], q[3], color=FAN["inner"], lw=0, label="25-75 %")
         ax.plot(years, q[2], color=FAN["median"], lw=1.5, label="median")
@@ -89,7 +93,7 @@ def fan_chart(
         )
         ax.margins(x=0.03)
         ax.legend(loc="best")
-    return fig
+    return ax
 
 
 def _mark_milestones(ax, years: np.ndarray, q: np.ndarray, milestones: Sequence[int]) -> None:
@@ -133,7 +137,8 @@ def event_time_figure(
     horizon: tuple[int, int],
     mark: int = 2030,
     conf_level: float = 0.95,
-) -> Figure:
+    ax: Any = None,
+) -> tuple[Axes, ...]:
     """Distribution of an event year (share per year; censored as "after the horizon") and its CDF
     with ``P(<= mark)`` and its Wilson interval annotated.
 
@@ -147,6 +152,9 @@ def event_time_figure(
         Output name (e.g. ``peak_year``).
     horizon : (int, int)
         First and last year of the model horizon.
+
+    Draws on ``ax`` when given (a pair of Axes), else on a new Figure; returns the pair of
+    Axes drawn on.
     """
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
@@ -157,8 +165,9 @@ def event_time_figure(
     est = probability(v, "<=", mark, conf_level)
     text = name.replace("_", " ")
     with style():
-        fig = Figure(figsize=(WIDTH_1 * 1.3, 3.4), layout="constrained")
-        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.1])
+        fig, (top, bottom) = panels(
+            ax, (WIDTH_1 * 1.3, 3.4), 2, nrows=2, ncols=1, sharex=True, height_ratios=[1, 1.1]
+        )
         top.bar(years, share * 100, width=0.8, color=color(0), label="share per year")
         top.bar(
             [cens_x],
@@ -194,7 +203,7 @@ def event_time_figure(
         ticks = [t for t in _year_ticks(years) if t <= cens_x - 3] + [cens_x]
         bottom.set_xticks(ticks, [f"{t:.0f}" for t in ticks[:-1]] + [f">{horizon[1]}"])
         top.set_title(f"{text}: distribution and CDF")
-    return fig
+    return (top, bottom)
 
 
 def _event_window(v: np.ndarray, horizon: tuple[int, int], mark: int) -> tuple[np.ndarray, int]:
@@ -217,15 +226,18 @@ def milestone_figure(
     *,
     threshold: float | None = None,
     op: str = ">=",
-) -> Figure:
+    ax: Any = None,
+) -> Axes:
     """Distributions of an output at milestone years (box 25-75 %, whiskers 5-95 %), with an
-    optional threshold line and ``P(output <op> threshold)`` written above each box."""
+    optional threshold line and ``P(output <op> threshold)`` written above each box.
+
+    Draws on ``ax`` when given (one Axes), else on a new Figure; returns the Axes drawn on.
+    """
     years = [y for y in years if y in trajectories["year"].values]
     data = [np.asarray(trajectories.sel(year=y).values, dtype=float) for y in years]
     data = [d[~np.isnan(d)] for d in data]
     with style():
-        fig = Figure(figsize=(WIDTH_1 * 1.3, 2.6), layout="constrained")
-        ax = fig.add_subplot()
+        fig, ax = panels(ax, (WIDTH_1 * 1.3, 2.6))
         box = ax.boxplot(
             data,
             positions=range(len(years)),
@@ -265,17 +277,21 @@ def milestone_figure(
         ax.set_ylabel(label(str(trajectories.name), trajectories.attrs.get("units")))
         ax.set_title(f"{str(trajectories.name).replace('_', ' ')} at milestone years")
         ax.margins(y=0.15)
-    return fig
+    return ax
 
 
-def failure_figure(status: Sequence[str], *, roles: Sequence[str] | None = None) -> Figure:
-    """Share of samples per status (ok, error, timeout, crashed, pending), counts annotated."""
+def failure_figure(
+    status: Sequence[str], *, roles: Sequence[str] | None = None, ax: Any = None
+) -> Axes:
+    """Share of samples per status (ok, error, timeout, crashed, pending), counts annotated.
+
+    Draws on ``ax`` when given (one Axes), else on a new Figure; returns the Axes drawn on.
+    """
     status = pd.Series(list(status))
     n = len(status)
     counts = status.value_counts().reindex(STATUS_ORDER, fill_value=0)
     with style():
-        fig = Figure(figsize=(WIDTH_1, 2.2), layout="constrained")
-        ax = fig.add_subplot()
+        fig, ax = panels(ax, (WIDTH_1, 2.2))
         y = np.arange(len(counts))[::-1]
         for i, (name, count) in enumerate(counts.items()):
             ax.barh(
@@ -298,7 +314,7 @@ def failure_figure(status: Sequence[str], *, roles: Sequence[str] | None = None)
         ax.set_xlabel("share of samples (%)")
         failed = n - counts["ok"]
         ax.set_title(f"solve status: {failed} of {n} samples not ok")
-    return fig
+    return ax
 
 
 def _percent(share: float) -> str:
@@ -315,15 +331,18 @@ def scatter_figure(
     *,
     names: tuple[str, str, str],
     units: tuple[str | None, str | None, str | None],
-) -> Figure:
-    """Output against its leading parameter, coloured by the second (grey-safe colour map)."""
+    ax: Any = None,
+) -> Axes:
+    """Output against its leading parameter, coloured by the second (grey-safe colour map).
+
+    Draws on ``ax`` when given (one Axes), else on a new Figure; returns the Axes drawn on.
+    """
     with style():
-        fig = Figure(figsize=(WIDTH_1 * 1.2, 2.6), layout="constrained")
-        ax = fig.add_subplot()
+        fig, ax = panels(ax, (WIDTH_1 * 1.2, 2.6))
         points = ax.scatter(x, y, c=c, cmap=CMAP, s=6, lw=0, alpha=0.85, rasterized=True)
         bar = fig.colorbar(points, ax=ax, pad=0.02)
         bar.set_label(label(names[2], units[2]))
         ax.set_xlabel(label(names[0], units[0]))
         ax.set_ylabel(label(names[1], units[1]))
         ax.set_title(f"{names[1].replace('_', ' ')} vs its leading parameters, n = {len(y)}")
-    return fig
+    return ax

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 TABLES = ("sobol", "sobol_time", "convergence", "summary", "probabilities", "pawn", "morris")
 
 
-def load_tables(directory: Path, policy: str) -> dict[str, pd.DataFrame]:
+def load_tables(directory: Path, policy: str | None = None) -> dict[str, pd.DataFrame]:
     """The analysis tables beside the store (running the analysis if ``summary.csv`` is missing).
 
     Returns the same tables either way: those the analysis writes, read back from their CSV.
@@ -45,8 +45,12 @@ def load_tables(directory: Path, policy: str) -> dict[str, pd.DataFrame]:
     }
 
 
-def make_figures(directory: str | Path, *, policy: str = "refuse") -> list[Path]:
-    """Draw and save every applicable figure; return the written paths."""
+def make_figures(directory: str | Path, *, policy: str | None = None) -> list[Path]:
+    """Draw and save every applicable figure; return the written paths.
+
+    ``policy`` is used only when the analysis has not been run yet (None: the study's
+    ``[analysis] policy``, else ``refuse``).
+    """
     directory = Path(directory)
     ds = open_results(directory)
     tables = load_tables(directory, policy)

@@ -6,20 +6,26 @@ style of :mod:`uncertainty.plot.style`; re-exported by :mod:`uncertainty.plot.di
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
 
-from uncertainty.plot.style import MARKERS, WIDTH_1, WIDTH_2, color, hatch, linestyle, style
+from uncertainty.plot.style import MARKERS, WIDTH_1, WIDTH_2, color, hatch, linestyle, panels, style
 
 
-def sobol_bars(table: pd.DataFrame, output: str, *, max_parameters: int = 15) -> Figure:
-    """First-order (solid) and total (hatched) Sobol indices of one output with their intervals."""
+def sobol_bars(
+    table: pd.DataFrame, output: str, *, max_parameters: int = 15, ax: Any = None
+) -> Axes:
+    """First-order (solid) and total (hatched) Sobol indices of one output with their intervals.
+
+    Draws on ``ax`` when given (one Axes), else on a new Figure; returns the Axes drawn on.
+    """
     t = table[table["output"] == output].sort_values("ST", ascending=False).head(max_parameters)
     x = np.arange(len(t))
     with style():
-        fig = Figure(figsize=(max(WIDTH_1, 0.45 * len(t) + 1.2), 2.5), layout="constrained")
-        ax = fig.add_subplot()
+        fig, ax = panels(ax, (max(WIDTH_1, 0.45 * len(t) + 1.2), 2.5))
         for i, key in enumerate(("S1", "ST")):
             err = [t[key] - t[f"{key}_conf_low"], t[f"{key}_conf_high"] - t[key]]
             ax.bar(
@@ -40,7 +46,7 @@ def sobol_bars(table: pd.DataFrame, output: str, *, max_parameters: int = 15) ->
         n = int(t["n_base"].iloc[0]) if "n_base" in t and len(t) else 0
         ax.set_title(f"{output.replace('_', ' ')}: Sobol indices (N = {n}, 95 % CI)")
         ax.legend(loc="upper right")
-    return fig
+    return ax
 
 
 #: a year whose widest 95 % interval of a total index exceeds this is not resolved by the design
@@ -57,17 +63,22 @@ def unresolved_years(table: pd.DataFrame) -> list[int]:
     return [int(y) for y in width.index[width > UNRESOLVED_WIDTH]]
 
 
-def sobol_time_figure(table: pd.DataFrame, output: str, *, max_parameters: int = 6) -> Figure:
+def sobol_time_figure(
+    table: pd.DataFrame, output: str, *, max_parameters: int = 6, ax: Any = None
+) -> tuple[Axes, ...]:
     """Time-resolved S1 and ST of a trajectory output, with shaded intervals, for the leading
     parameters (largest total index in any year). Years whose intervals are wider than
-    :data:`UNRESOLVED_WIDTH` are left out of the plot and named in its title."""
+    :data:`UNRESOLVED_WIDTH` are left out of the plot and named in its title.
+
+    Draws on ``ax`` when given (a pair of Axes), else on a new Figure; returns the pair of
+    Axes drawn on.
+    """
     t = table[table["output"] == output]
     skipped = unresolved_years(t)
     t = t[~t["year"].isin(skipped)]
     leading = t.groupby("parameter")["ST"].max().sort_values(ascending=False).index[:max_parameters]
     with style():
-        fig = Figure(figsize=(WIDTH_2, 2.6), layout="constrained")
-        axes = fig.subplots(1, 2, sharey=True)
+        fig, axes = panels(ax, (WIDTH_2, 2.6), 2, nrows=1, ncols=2, sharey=True)
         for ax, key in zip(axes, ("S1", "ST")):
             for i, name in enumerate(leading):
                 p = t[t["parameter"] == name].sort_values("year")
@@ -98,7 +109,7 @@ def sobol_time_figure(table: pd.DataFrame, output: str, *, max_parameters: int =
         if skipped:
             title += f" (not resolved, not drawn: {_years_text(skipped)})"
         fig.suptitle(title, fontsize=9)
-    return fig
+    return axes
 
 
 def _years_text(years: list[int]) -> str:
@@ -111,14 +122,19 @@ def _years_text(years: list[int]) -> str:
     return ", ".join(runs)
 
 
-def convergence_figure(table: pd.DataFrame, output: str, *, max_parameters: int = 6) -> Figure:
-    """S1 and ST against the base sample size on nested sub-designs, with their intervals."""
+def convergence_figure(
+    table: pd.DataFrame, output: str, *, max_parameters: int = 6, ax: Any = None
+) -> tuple[Axes, ...]:
+    """S1 and ST against the base sample size on nested sub-designs, with their intervals.
+
+    Draws on ``ax`` when given (a pair of Axes), else on a new Figure; returns the pair of
+    Axes drawn on.
+    """
     t = table[table["output"] == output]
     last = t[t["n_base"] == t["n_base"].max()]
     leading = last.sort_values("ST", ascending=False)["parameter"].head(max_parameters)
     with style():
-        fig = Figure(figsize=(WIDTH_2, 2.5), layout="constrained")
-        axes = fig.subplots(1, 2, sharey=True)
+        fig, axes = panels(ax, (WIDTH_2, 2.5), 2, nrows=1, ncols=2, sharey=True)
         for ax, key in zip(axes, ("S1", "ST")):
             for i, name in enumerate(leading):
                 p = t[t["parameter"] == name].sort_values("n_base")
@@ -146,4 +162,4 @@ def convergence_figure(table: pd.DataFrame, output: str, *, max_parameters: int 
         fig.suptitle(
             f"{output.replace('_', ' ')}: convergence on nested sub-designs, 95 % CI", fontsize=9
         )
-    return fig
+    return axes

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.figure import Figure
 
 #: dark to light: distinct in grey scale (lightness ~20, 45, 65, 85 %)
@@ -84,8 +86,32 @@ def label(name: str, units: str | None) -> str:
     return f"{text} ({'-' if units == '1' else units})"
 
 
-def save(fig: Figure, directory: str | Path, name: str) -> list[Path]:
-    """Save ``fig`` as ``<directory>/<name>.png`` (300 dpi) and ``.pdf``; return the paths."""
+def panels(ax: Any, size: tuple[float, float], n: int = 1, **subplots: Any) -> tuple[Any, Any]:
+    """The figure and axes a figure function draws on: ``ax`` given by the caller (one Axes, or
+    a sequence of ``n`` for a function with ``n`` panels), else a new constrained-layout Figure
+    of ``size`` inches with ``n`` panels (``subplots`` go to :meth:`Figure.subplots`)."""
+    if ax is None:
+        fig = Figure(figsize=size, layout="constrained")
+        if n == 1:
+            return fig, fig.add_subplot()
+        return fig, tuple(fig.subplots(**subplots))
+    axes = tuple(ax) if isinstance(ax, (list, tuple, np.ndarray)) else (ax,)
+    if len(axes) != n:
+        raise ValueError(f"ax: this figure draws {n} panel(s); got {len(axes)} axes")
+    return axes[0].figure, axes[0] if n == 1 else axes
+
+
+def figure_of(drawn: Any) -> Figure:
+    """The Figure of what a figure function returned (an Axes, a tuple of Axes or a Figure)."""
+    if isinstance(drawn, (list, tuple)):
+        drawn = drawn[0]
+    return drawn if isinstance(drawn, Figure) else drawn.figure
+
+
+def save(drawn: Any, directory: str | Path, name: str) -> list[Path]:
+    """Save the figure of ``drawn`` (a Figure, or the Axes a figure function returned) as
+    ``<directory>/<name>.png`` (300 dpi) and ``.pdf``; return the paths."""
+    fig = figure_of(drawn)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"{name}.png", directory / f"{name}.pdf"]

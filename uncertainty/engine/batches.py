@@ -1,0 +1,129 @@
+"""Batches of one run: send them to a backend, isolate a sample that kills workers, and turn
+each batch's results into the arrays the store writes (checking every output's shape)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from uncertainty import store
+from uncertainty.engine.backends import Backend, ClusterError, WorkerDied
+from uncertainty.engine.protocol import ModelSpec, SampleResult, evaluate_batch
+from uncertainty.store import Status
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """The store's state at start: chunk length, stored inputs, pending batches."""
+
+    chunk: int
+    inputs: np.ndarray
+    status: np.ndarray
+    batches: list[tuple[int, int]]
+    schemas: dict[str, store.OutputSchema]
+
+
+def batches(
+    spec: ModelSpec, plan: Plan, backend: Backend
+) -> Iterator[tuple[int, list[SampleResult]]]:
+    """Yield ``(start, results)`` per batch as they finish; isolate batches hit by a dead worker."""
+    queue = list(reversed(plan.batches))
+    in_flight: dict[Any, tuple[int, int]] = {}
+    suspects: list[tuple[int, int]] = []
+    while queue or in_flight:
+        while queue and len(in_flight) < 2 * backend.workers() and not suspects:
+            start, stop = queue.pop()
+            ids = np.arange(start, stop)
+            future = backend.submit(evaluate_batch, spec, ids, plan.inputs[start:stop])
+            in_flight[future] = (start, stop)
+        for future in backend.wait_first(in_flight):
+            start, stop = in_flight.pop(future)
+            try:
+                results = backend.result(future)
+            except WorkerDied:
+                suspects.append((start, stop))
+                continue
+            except ClusterError:
+                raise
+            except Exception as exc:  # the batch itself failed (e.g. model set-up in a worker)
+                results = _failed(range(start, stop), Status.ERROR, f"{type(exc).__name__}: {exc}")
+            yield start, results
+        if suspects and not in_flight:
+            for start, stop in sorted(suspects):
+                logger.warning("a worker died; isolating samples %d-%d", start, stop - 1)
+                ids, rows = np.arange(start, stop), plan.inputs[start:stop]
+                yield start, _isolate(spec, ids, rows, backend)
+            suspects.clear()
+
+
+def _isolate(
+    spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, backend: Backend
+) -> list[SampleResult]:
+    """Evaluate ``ids`` alone; on a worker death split in halves until the culprit is found."""
+    try:
+        return backend.result(backend.submit(evaluate_batch, spec, ids, rows))
+    except WorkerDied as exc:
+        if len(ids) == 1:
+            return _failed(ids, Status.CRASHED, str(exc))
+        half = len(ids) // 2
+        first = _isolate(spec, ids[:half], rows[:half], backend)
+        return first + _isolate(spec, ids[half:], rows[half:], backend)
+
+
+def write_results(out: Path, start: int, results: list[SampleResult], plan: Plan) -> None:
+    """Turn a batch's results into arrays (checking output shapes) and write them."""
+    results = sorted(results, key=lambda r: r.sample_id)
+    new = _new_schemas(results, plan.schemas)
+    if new:
+        store.add_outputs(out, len(plan.status), plan.chunk, new)
+        plan.schemas.update(new)
+    n = len(results)
+    status = np.array([r.status for r in results], dtype=np.int8)
+    elapsed = np.array([r.elapsed for r in results], dtype=float)
+    arrays = {k: np.full((n, *s.shape), np.nan) for k, s in plan.schemas.items()}
+    messages = {r.sample_id: r.message for r in results}
+    for i, result in enumerate(results):
+        if result.status != Status.OK or result.outputs is None:
+            continue
+        problems = [
+            f"output {k!r}: {why}"
+            for k, s in plan.schemas.items()
+            if (why := s.mismatch(result.outputs[k])) is not None
+        ]
+        if problems:
+            status[i] = Status.ERROR
+            messages[result.sample_id] = "; ".join(problems)
+            continue
+        for k in plan.schemas:
+            arrays[k][i] = result.outputs[k].values
+    failures = [
+        {"sample_id": r.sample_id, "status": int(s), "message": messages[r.sample_id]}
+        for r, s in zip(results, status, strict=True)
+        if s != Status.OK
+    ]
+    store.write_batch(out, start, status, elapsed, arrays, failures)
+
+
+def _new_schemas(
+    results: list[SampleResult], known: dict[str, store.OutputSchema]
+) -> dict[str, store.OutputSchema]:
+    """Schemas of outputs not yet in the store, taken from the batch's first good sample."""
+    first = next((r for r in results if r.status == Status.OK and r.outputs is not None), None)
+    if first is None or first.outputs is None:
+        return {}
+    return {
+        name: store.OutputSchema(o.dims, o.values.shape, dict(o.coords), dict(o.attrs))
+        for name, o in first.outputs.items()
+        if name not in known
+    }
+
+
+def _failed(ids: Any, status: int, message: str) -> list[SampleResult]:
+    return [SampleResult(int(i), status, float("nan"), message, None) for i in ids]
