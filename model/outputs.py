@@ -25,7 +25,6 @@ from model.units import UnitRegistry
 PJ_PER_GTCE = 29307.6
 PJ_PER_TWH = 3.6
 NON_END_USE = ("power", "heat", "supply", "storage", "removal")
-FUEL_ORDER = ("coal", "oil", "gas", "nonfossil")
 
 
 def _np(arr: xr.DataArray, *dims) -> np.ndarray:

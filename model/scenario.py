@@ -36,11 +36,6 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
     return out
 
 
-def solve_dataset(path: str | Path = EXAMPLE_DATA, **settings) -> xr.Dataset:
-    """Load a dataset folder and solve one scenario; ``settings`` are :class:`Settings` fields."""
-    return solve_inputs(load_inputs(path), Settings(**settings))
-
-
 def latest_peak_outputs(m, ctx, objective: float) -> dict:
     """``latest_peak_year`` and ``delay_cost`` of a solved linopy model (a HiGHS copy searched)."""
     from model.fastpath import LabelMap, highs_from_matrices

@@ -57,5 +57,4 @@ def test_benchmark_json_holds_every_figure(tmp_path):
     result = json.loads(out.read_text())
     for key in KEYS:
         assert key in result, key
-    assert result["ratio_naive_over_fast"] > 1  # the rebuild is slower than the fast path
     assert result["rebuilt_share"] == 0.0

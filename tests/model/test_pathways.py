@@ -14,9 +14,6 @@ from model.build import Settings
 from model.load import CHINA_DATA, load_inputs
 from model.scenario import solve_inputs
 
-pytestmark = pytest.mark.skipif(
-    not (CHINA_DATA / "technologies.csv").exists(), reason="China dataset absent"
-)
 SEE = "known deviation, see docs/validation.md"
 
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
-import pytest
 
 from uncertainty.cli import main
 from uncertainty.testing import ishigami_indices
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("uncertainty.engine.run") is None,
-    reason="the run engine is not installed",
-)
 
 MODEL = """
 import math

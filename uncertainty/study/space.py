@@ -8,7 +8,6 @@ from a study file (format: ``docs/study-files.md``). Every problem in a study fi
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import tomllib
@@ -231,11 +230,6 @@ def study_from_dict(
             raise StudyError(f"{where}: [output_dims] {key}: expected a list of dimension names")
     kwargs["output_dims"] = dims
     return Study(**kwargs, path=path, text=text)
-
-
-def study_json(study: Study) -> str:
-    """Return the study definition as canonical JSON (sorted keys)."""
-    return json.dumps(study.definition(), sort_keys=True, default=str)
 
 
 def _parameter(where: str, name: str, spec: dict[str, Any]) -> Parameter:
