@@ -23,6 +23,23 @@ _EXPORTS = {
     "RunSummary": "uncertainty.engine.run",
     "run_ensemble": "uncertainty.engine.run",
     "run_study": "uncertainty.engine.run",
+    "Status": "uncertainty.store",
+    "open_results": "uncertainty.store",
+    "AnalysisSettings": "uncertainty.analysis.tables",
+    "analyze": "uncertainty.analysis.pipeline",
+    "as_tree": "uncertainty.analysis.pipeline",
+    "run_analysis": "uncertainty.analysis.pipeline",
+    "make_figures": "uncertainty.plot.report",
+    "fan_chart": "uncertainty.plot.distributions",
+    "event_time_figure": "uncertainty.plot.distributions",
+    "milestone_figure": "uncertainty.plot.distributions",
+    "failure_figure": "uncertainty.plot.distributions",
+    "scatter_figure": "uncertainty.plot.distributions",
+    "sobol_bars": "uncertainty.plot.sensitivity",
+    "sobol_time_figure": "uncertainty.plot.sensitivity",
+    "convergence_figure": "uncertainty.plot.sensitivity",
+    "save": "uncertainty.plot.style",
+    "style": "uncertainty.plot.style",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -120,9 +120,9 @@ def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
 def import_model(model: str, search_paths: tuple[str, ...] = ()) -> Any:
     """Import ``package.module:attr`` with ``search_paths`` first on ``sys.path``.
 
-    netua's own top-level packages (:data:`OWN_PACKAGES`, e.g. the built-in China model
-    ``model.ensemble:ChinaLP``) always come from where netua is installed: a folder of the same
-    name in the study's folder or the working directory cannot shadow them.
+    netua's own top-level packages (:data:`OWN_PACKAGES`, e.g. the built-in model registered as
+    the default, :mod:`uncertainty.study.defaults`) always come from where netua is installed: a
+    folder of the same name in the study's folder or the working directory cannot shadow them.
     """
     module_name, _, attr = model.partition(":")
     top = module_name.split(".")[0]

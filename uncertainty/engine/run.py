@@ -55,7 +55,7 @@ class RunSettings:
     address of a running Dask scheduler; without one, a local cluster of ``n_jobs`` workers).
     """
 
-    n_jobs: int = 1
+    n_jobs: int = -1
     batch_size: int | None = None
     fresh: bool = False
     allow_code_change: bool = False
@@ -86,7 +86,7 @@ def run_study(
     study_or_path: Study | str | Path,
     out: str | Path | None = None,
     *,
-    n_jobs: int = 1,
+    n_jobs: int = -1,
     batch_size: int | None = None,
     fresh: bool = False,
     allow_code_change: bool = False,
@@ -102,7 +102,7 @@ def run_study(
     out : str or Path, optional
         Output folder; default ``results/<study name>`` under the working directory.
     n_jobs : int
-        Worker processes (-1: one per CPU).
+        Worker processes (default -1: one per CPU, as ``netua run``).
     batch_size : int, optional
         Samples per batch and store chunk (a resumed store keeps its own).
     fresh : bool
