@@ -65,6 +65,9 @@ def china():
     return inputs, ParametricLP(inputs, Settings(), TARGETS)
 
 
+@pytest.mark.slow  # ~1 min; covered by every China study's audit (audit_share = 0.01: ~1 % of
+# samples re-solved by a full rebuild, relative cost gap stored as audit_gap; peak_robustness/seed:
+# max 2.8e-13) and by the example-data equality test in test_fastpath.py, which stays in the suite
 def test_china_fast_path_equals_rebuild(china):
     inputs, lp = china
     rng = np.random.default_rng(11)

@@ -18,25 +18,23 @@ once, and the time limit is raised in that thread by a timer instead of ``SIGALR
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import importlib
 import importlib.machinery
 import importlib.util
 import json
 import logging
-import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from uncertainty.engine.worker import SampleTimeout, prepare_worker, time_limit
 from uncertainty.errors import StudyError
 from uncertainty.store.format import OUTPUT_ATTRS, Output, Status
 from uncertainty.study.space import Parameter, Study
@@ -50,10 +48,6 @@ _CACHE: dict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = {}
 _LOADED: dict[str, str | None] = {}
 #: one batch at a time per process: a cached model instance is not thread-safe
 _LOCK = threading.Lock()
-
-
-class SampleTimeout(BaseException):  # noqa: N818 - a BaseException so models cannot swallow it
-    """Raised inside a sample that overran the study's time limit."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +159,7 @@ def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]
 
 def model_info(spec: ModelSpec) -> dict[str, Any]:
     """Set up the model (in a worker) and return its ``data_hash`` (None if it has none)."""
+    prepare_worker()
     with _LOCK:
         obj, _ = get_evaluator(spec)
     data_hash = getattr(obj, "data_hash", None)
@@ -183,6 +178,7 @@ def evaluate_batch(spec: ModelSpec, sample_ids: np.ndarray, rows: np.ndarray) ->
     rows : ndarray, shape (n, n_parameters)
         Stored inputs, converted to model values (choices) here.
     """
+    prepare_worker()
     with _LOCK:
         _, evaluate = get_evaluator(spec)
         results = []
@@ -204,7 +200,8 @@ def _evaluate_one(
         elapsed = time.perf_counter() - start
         message = f"exceeded the time limit of {spec.timeout} s"
         return SampleResult(sample_id, Status.TIMEOUT, elapsed, message, None)
-    except (Exception, SystemExit) as exc:
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # a worker ignores Ctrl-C:
+        # a KeyboardInterrupt here is the model's own (uncertainty.engine.worker)
         elapsed = time.perf_counter() - start
         message = f"{type(exc).__name__}: {exc}"
         return SampleResult(sample_id, Status.ERROR, elapsed, message, None)
@@ -227,96 +224,19 @@ def normalise_outputs(raw: Any, spec: ModelSpec) -> dict[str, Output]:
     return outputs
 
 
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`SampleTimeout` in the block after ``seconds``.
-
-    In a process's main thread (loky workers) ``SIGALRM`` interrupts the block; in any other
-    thread (a Dask worker runs tasks in a thread) a timer raises the exception in that thread.
-    Python code is interrupted at once; C code (a solver; ``time.sleep`` outside the main thread)
-    only when it returns to Python, so also set the solver's own time limit.
-    """
-    if seconds is None:
-        yield
-    elif threading.current_thread() is threading.main_thread():
-        with _alarm(seconds):
-            yield
-    else:
-        with _thread_alarm(seconds):
-            yield
-
-
-@contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
-    """Raise :class:`SampleTimeout` after ``seconds`` through ``SIGALRM`` (main thread only)."""
-
-    def _raise(signum: int, frame: Any) -> None:
-        raise SampleTimeout()
-
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@contextmanager
-def _thread_alarm(seconds: float) -> Iterator[None]:
-    """Raise :class:`SampleTimeout` in this thread after ``seconds`` (an asynchronous exception).
-
-    A lock makes firing and disarming exclusive: once disarmed no exception can arrive later, and
-    one that fired but was not yet raised is cleared and raised here instead.
-    """
-    ident = threading.get_ident()
-    lock = threading.Lock()
-    state = {"armed": True, "fired": False}
-
-    def fire() -> None:
-        with lock:
-            if state["armed"]:
-                _async_raise(ident, SampleTimeout)
-                state["fired"] = True
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
-
-    def disarm() -> bool:
-        timer.cancel()
-        with lock:
-            state["armed"] = False
-            if state["fired"]:
-                _async_raise(ident, None)  # clear it if still pending
-            return state["fired"]
-
-    try:
-        yield
-    except BaseException:
-        disarm()
-        raise
-    if disarm():
-        raise SampleTimeout()
-
-
-def _async_raise(ident: int, exc: type[BaseException] | None) -> None:
-    """Set (or with None clear) the exception the thread ``ident`` raises at its next bytecode."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(ident), None if exc is None else ctypes.py_object(exc)
-    )
-
-
 def _as_output(name: str, value: Any, declared: tuple[str, ...] | None) -> Output:
     if hasattr(value, "dims") and hasattr(value, "coords"):  # an xarray.DataArray
         dims = tuple(str(d) for d in value.dims)
         coords = {d: np.asarray(value[d].values) for d in dims if d in value.coords}
         attrs = {k: _plain(value.attrs[k]) for k in OUTPUT_ATTRS if k in value.attrs}
         return Output(dims, np.asarray(value.values, dtype=float), coords, attrs)
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"output {name!r} is not a number or array of numbers: {value!r}") from None
+    raw = np.asarray(value) if value is not None else None
+    if raw is None or raw.dtype.kind not in "biuf":
+        raise TypeError(
+            f"output {name!r} is not a number or array of numbers: {value!r:.80}"
+            + (" (return NaN for a missing value)" if value is None else "")
+        )
+    array = raw.astype(float)
     if declared is not None and len(declared) == array.ndim:
         dims = tuple(declared)
     elif declared is not None:

@@ -152,6 +152,8 @@ class Choice:
         if self.weights is not None:
             if len(self.weights) != len(self.choices):
                 raise StudyError(f"{where}: weights must have one entry per choice")
+            if any(not math.isfinite(w) for w in self.weights):
+                raise StudyError(f"{where}: weights must be finite numbers, got {self.weights}")
             if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
                 raise StudyError(f"{where}: weights must be >= 0 with a positive sum")
 
@@ -225,7 +227,22 @@ def make_distribution(kind: str, fields: dict[str, Any], where: str) -> Distribu
             values[key] = _field_value(where, key, fields[key])
     dist = cls(**values)
     dist.check(where)
+    _check_finite_range(dist, where)
     return dist
+
+
+def _check_finite_range(dist: Distribution, where: str) -> None:
+    """Refuse a distribution whose values overflow (e.g. a lognormal with ``log_mean = 1000``)."""
+    try:
+        with np.errstate(all="ignore"):
+            ends = np.asarray(dist.ppf(np.array([EPS, 0.5, 1 - EPS])), dtype=float)
+    except (OverflowError, ValueError, FloatingPointError) as exc:
+        raise StudyError(f"{where}: its values cannot be computed ({exc})") from None
+    if not np.all(np.isfinite(ends)):
+        raise StudyError(
+            f"{where}: its values overflow to infinity (quantiles {ends.tolist()}); "
+            "check the fields (a lognormal's log_mean is the mean of ln X)"
+        )
 
 
 def distribution_fields(dist: Distribution) -> dict[str, Any]:

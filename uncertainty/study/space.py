@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,12 @@ from uncertainty.study.distributions import Distribution, distribution_fields, m
 logger = logging.getLogger(__name__)
 
 SAMPLERS = ("sobol", "morris", "lhs", "mc")
+#: largest study file read (bytes); its text is copied into the store and the manifest
+MAX_STUDY_BYTES = 1_000_000
+#: a study name is a folder name (results/<name>): letters, digits, ``.``, ``_``, ``-``
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: a parameter name is a Python keyword-argument name (function models receive it as one)
+PARAMETER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 STUDY_KEYS = {
     "name", "description", "model", "sampler", "n", "second_order", "seed", "outputs",
     "timeout", "batch_size", "num_levels",
@@ -150,12 +157,24 @@ class Study:
 def check_study(study: Study) -> None:
     """Raise StudyError if the study is inconsistent (names the file when known)."""
     where = str(study.path) if study.path is not None else f"study {study.name!r}"
+    if not isinstance(study.name, str) or not NAME_PATTERN.fullmatch(study.name):
+        raise StudyError(
+            f"{where}: [study] name = {study.name!r}: use letters, digits, '.', '_' and '-' "
+            "(it names the results folder results/<name>)"
+        )
     if not study.parameters:
         raise StudyError(f"{where}: [parameters]: at least one parameter is needed")
     if len(set(study.names)) != len(study.names):
         raise StudyError(f"{where}: [parameters]: parameter names must be unique")
+    bad = [p.name for p in study.parameters if not PARAMETER_PATTERN.fullmatch(p.name)]
+    if bad:
+        raise StudyError(
+            f"{where}: [parameters] {bad[0]!r}: a parameter name must be a Python identifier "
+            "(letters, digits, '_'; not starting with a digit)"
+        )
     if not study.outputs or not all(isinstance(o, str) and o for o in study.outputs):
         raise StudyError(f"{where}: [study] outputs: expected a non-empty list of output names")
+    _check_reserved(where, study)
     _check_int(where, "seed", study.seed, minimum=0)
     _check_int(where, "n", study.n, minimum=1)
     if study.sampler not in SAMPLERS:
@@ -171,8 +190,8 @@ def check_study(study: Study) -> None:
     _check_int(where, "num_levels", study.num_levels, minimum=2)
     if study.batch_size is not None:
         _check_int(where, "batch_size", study.batch_size, minimum=1)
-    if study.timeout is not None and not (_number(study.timeout) and study.timeout > 0):
-        raise StudyError(f"{where}: [study] timeout: expected a positive number of seconds")
+    if study.timeout is not None and not (_number(study.timeout) and 0 < study.timeout < math.inf):
+        raise StudyError(f"{where}: [study] timeout: expected a positive, finite number of seconds")
     if not study.model:
         raise StudyError(
             f"{where}: [study] model: missing, and no model package registers a default; "
@@ -180,6 +199,25 @@ def check_study(study: Study) -> None:
         )
     if ":" not in study.model:
         raise StudyError(f"{where}: [study] model: expected 'package.module:function'")
+
+
+def _check_reserved(where: str, study: Study) -> None:
+    """Refuse outputs and output dimensions that would collide with the store's own names."""
+    from uncertainty.store.format import RESERVED, RESERVED_DIMS
+
+    clash = [o for o in study.outputs if o in RESERVED]
+    if clash:
+        raise StudyError(
+            f"{where}: [study] outputs: {clash[0]!r} is a name the store uses itself "
+            f"({', '.join(RESERVED)}); rename the output in the model and the study"
+        )
+    for output, dims in study.output_dims.items():
+        bad = [d for d in dims if d in RESERVED_DIMS]
+        if bad:
+            raise StudyError(
+                f"{where}: [output_dims] {output}: dimension {bad[0]!r} is the store's own "
+                f"({', '.join(RESERVED_DIMS)}); name it differently"
+            )
 
 
 def load_study(path: str | Path) -> Study:
@@ -197,7 +235,16 @@ def load_study(path: str | Path) -> Study:
     path = Path(path)
     if not path.is_file():
         raise StudyError(f"{path}: study file not found")
-    text = path.read_text(encoding="utf-8")
+    size = path.stat().st_size
+    if size > MAX_STUDY_BYTES:
+        raise StudyError(
+            f"{path}: study file of {size:,} bytes; at most {MAX_STUDY_BYTES:,} are read (its "
+            "text is kept in the store): keep data in the model's files, not the study"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StudyError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
