@@ -111,7 +111,7 @@ def _output_vars(
         outputs = {"y": outputs}
     result = {}
     for name, values in outputs.items():
-        values = np.asarray(values, dtype=float)
+        values = np.array(values, dtype=float)  # a copy: a model may return a view of its inputs
         dims = ("sample",) if values.ndim == 1 else ("sample", "year")
         da = xr.DataArray(values, dims=dims)
         if values.ndim == 2:

@@ -217,6 +217,8 @@ def failed_mask(ds: xr.Dataset, output: str | None = None) -> np.ndarray:
         # a column (e.g. a year) that no successful sample defines is undefined by definition
         # (a CO2 price before the neutrality year), not a failure of every sample
         defined = finite[~bad].any(axis=0) if (~bad).any() else np.ones(values.shape[1], bool)
+        if not defined.any():  # no sample defines any of it: it failed everywhere
+            defined[:] = True
         bad |= ~finite[:, defined].all(axis=1)
     return bad
 

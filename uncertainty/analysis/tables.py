@@ -27,6 +27,7 @@ from uncertainty.analysis.design import (
     subdesign,
 )
 from uncertainty.analysis.indices import morris_indices, pawn_indices, sobol_indices
+from uncertainty.errors import AnalysisError
 
 INDEX_COLUMNS = ["S1", "S1_conf_low", "S1_conf_high", "S1_conf"]
 INDEX_COLUMNS += ["ST", "ST_conf_low", "ST_conf_high", "ST_conf"]
@@ -72,6 +73,13 @@ def sobol_rows(ds: xr.Dataset, design: Layout, output: str, policy: str) -> tupl
         raise FailedSamplesError("*", np.flatnonzero(status_bad).tolist())
     kept = keep_blocks(design, failed_mask(ds, output), output, policy)
     n_blocks = design.n_samples // design.block_size
+    if kept.size == 0:
+        unit = "trajectory" if design.sampler == "morris" else "base block"
+        raise AnalysisError(
+            f"output {output!r}: every {unit} has a failed sample, so drop-blocks leaves nothing "
+            "to analyse; fix the failures (failures.jsonl) or leave the output out with the "
+            "study's [analysis] outputs = [...]"
+        )
     return rows_of_blocks(design, kept), n_blocks - kept.size
 
 

@@ -101,8 +101,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from uncertainty import store
 
     out: Path = args.directory
-    if not store.store_exists(out):
+    if not store.store_exists(out):  # refuses a damaged or foreign store, naming it
         raise StudyError(f"{out}: no store.zarr here (run `netua run STUDY.toml --out {out}`)")
+    store.guard.verify(out)
     manifest = store.read_manifest(out)
     _, status = store.read_arrays(out)
     counts = store.status_counts(status)
@@ -134,13 +135,9 @@ def print_summary(summary: RunSummary) -> None:
 
 
 def _print_failures(out: Path) -> None:
-    from uncertainty import store
+    from uncertainty.store import guard
 
-    path = out / store.FAILURES
-    if not path.is_file():
-        return
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    _print_reasons(records)
+    _print_reasons(guard.read_failure_lines(out))
 
 
 def _print_reasons(records: list[dict]) -> None:

@@ -38,7 +38,7 @@ from uncertainty.engine.protocol import (
     model_spec,
 )
 from uncertainty.errors import ModelError, RunInterrupted, StoreError
-from uncertainty.store import Status
+from uncertainty.store import Status, guard
 from uncertainty.study.sampling import Design, sample_design
 from uncertainty.study.space import Study, load_study
 
@@ -131,7 +131,19 @@ def run_ensemble(
 ) -> RunSummary:
     """Run (or resume) a study into ``out``; ``notify`` receives user-facing notes."""
     notify = notify or logger.info
-    spec = model_spec(study)
+    out = Path(out)
+    spec = model_spec(study)  # a model that cannot be imported: refused before any folder exists
+    guard.check_folder(out)
+    with guard.run_lock(out):
+        return _run_locked(study, spec, out, settings, notify)
+
+
+def _run_locked(
+    study: Study, spec: ModelSpec, out: Path, settings: RunSettings, notify: Notify
+) -> RunSummary:
+    """The run, while this process holds the folder's lock."""
+    if not settings.fresh:
+        store.store_exists(out)  # a damaged or foreign store is refused before any work
     design = sample_design(study)
     n_workers = _n_workers(settings.n_jobs)
     where = settings.backend_name
@@ -158,6 +170,7 @@ def _prepare(
     if settings.fresh and store.remove_store(out):
         notify(f"--fresh: removed the existing store in {out}; starting over")
     if store.store_exists(out):
+        guard.verify(out)
         old = store.read_manifest(out)
         where = out / store.STORE
         if extension_of(old, manifest) is not None:

@@ -10,7 +10,8 @@ Called once per worker process before its first task (:func:`prepare_worker`):
   parent stops the run (and records what is done), so a ``KeyboardInterrupt`` inside a worker is
   always the model's own and is recorded as that sample's error.
 
-Nothing happens in the parent process itself (a task evaluated in-process keeps Ctrl-C).
+Nothing happens in the parent process itself (a task evaluated in-process keeps Ctrl-C), nor
+in a Dask worker (tasks run in its threads; its nanny stops it with the cluster).
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def prepare_worker() -> None:
     global _PREPARED
     if _PREPARED or multiprocessing.parent_process() is None:
         return
+    if threading.current_thread() is not threading.main_thread():
+        return  # a Dask worker (tasks run in threads): its nanny manages its life and signals
     _PREPARED = True
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
     watchdog = threading.Thread(
         target=_exit_when_orphaned, args=(parent,), name="netua-parent-watchdog", daemon=True

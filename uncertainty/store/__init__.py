@@ -11,9 +11,7 @@ from uncertainty.store.core import (
     chunk_size,
     create,
     create_store,
-    design_attrs,
     finalize_failures,
-    grow_store,
     open_results,
     read_arrays,
     read_failures,
@@ -28,6 +26,7 @@ from uncertainty.store.core import (
 )
 from uncertainty.store.format import (
     BOOKKEEPING,
+    COMPLETE_CHUNKS,
     FAILURES,
     MANIFEST,
     OUTPUT_ATTRS,
@@ -39,8 +38,10 @@ from uncertainty.store.format import (
     Status,
     status_name,
 )
+from uncertainty.store.grow import design_attrs, grow_store
 
 __all__ = [
+    "COMPLETE_CHUNKS",
     "BOOKKEEPING",
     "FAILURES",
     "MANIFEST",

@@ -20,14 +20,16 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 import zarr
 
 from uncertainty.errors import EmptyStoreError, StoreError, StoreNotFoundError
+from uncertainty.store import guard
 from uncertainty.store.format import (
+    COMPLETE_CHUNKS,
     FAILURES,
     MANIFEST,
     OUTPUT_ATTRS,
@@ -36,8 +38,10 @@ from uncertainty.store.format import (
     OutputSchema,
     Status,
 )
-from uncertainty.study.sampling import Design
-from uncertainty.study.space import Study
+
+if TYPE_CHECKING:
+    from uncertainty.study.sampling import Design
+    from uncertainty.study.space import Study
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ def create(
             "elapsed": ("sample", np.full(n, np.nan), {"units": "s"}),
         },
         coords={"sample": ids.astype(np.int64), "parameter": params},
-        attrs={**attrs, "manifest": json.dumps(manifest, default=str)},
+        attrs={**attrs, "manifest": json.dumps(manifest, default=str), COMPLETE_CHUNKS: 1},
     )
     encoding = {
         "inputs": {"chunks": (chunk, len(params))},
@@ -90,6 +94,7 @@ def create(
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    guard.check_replaceable(out)  # mode "w" would delete whatever is there
     with _quiet_zarr():
         ds.to_zarr(out / STORE, mode="w", encoding=encoding, consolidated=True)
     write_manifest(out, manifest)
@@ -117,8 +122,12 @@ def open_results(directory: str | Path) -> xr.Dataset:
         raise StoreNotFoundError(
             f"no results store at {location}; run `netua run STUDY --out {path}` first"
         )
+    guard.verify(location.parent)
     with _quiet_zarr():
-        ds = xr.open_zarr(location).load()
+        try:
+            ds = xr.open_zarr(location).load()
+        except Exception as exc:  # a chunk that cannot be decoded
+            raise StoreError(f"{location}: cannot be read ({type(exc).__name__}: {exc})") from None
     if ds.sizes.get("sample", 0) == 0:
         raise EmptyStoreError(f"store {location} has no samples")
     ds = ds.sortby("sample")
@@ -130,21 +139,20 @@ def open_results(directory: str | Path) -> xr.Dataset:
 
 
 def read_failures(directory: str | Path) -> dict[int, str]:
-    """The message of each failed sample in ``failures.jsonl`` (the latest line per sample)."""
-    path = Path(directory) / FAILURES
-    if not path.is_file():
-        return {}
-    result = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            entry = json.loads(line)
-            result[int(entry["sample_id"])] = str(entry.get("message", ""))
-    return result
+    """The message of each failed sample in ``failures.jsonl`` (the latest line per sample; a
+    torn last line left by a killed run is skipped)."""
+    return {
+        int(r["sample_id"]): str(r.get("message", ""))
+        for r in guard.read_failure_lines(Path(directory))
+    }
 
 
 def remove_store(out: Path) -> bool:
-    """Delete the store, manifest and failure log in ``out``; return whether a store existed."""
-    existed = (out / STORE).exists()
+    """Delete the store, manifest and failure log in ``out``; return whether a store existed.
+
+    Only a netua store (or a damaged one) is deleted; anything else is refused, untouched.
+    """
+    existed = guard.check_replaceable(out) != "absent"
     shutil.rmtree(out / STORE, ignore_errors=True)
     for name in (MANIFEST, FAILURES):
         (out / name).unlink(missing_ok=True)
@@ -152,17 +160,35 @@ def remove_store(out: Path) -> bool:
 
 
 def store_exists(out: Path) -> bool:
-    """Whether ``out`` holds a store."""
-    return (out / STORE / "zarr.json").is_file()
+    """Whether ``out`` holds a netua store.
+
+    Raises StoreError for a damaged netua store or a ``store.zarr`` netua did not write, so that
+    neither is taken for an empty folder and overwritten.
+    """
+    kind = guard.kind_of(out)
+    if kind == "damaged":
+        guard.verify(out)  # raises, naming what is damaged and how to recover
+    if kind == "foreign":
+        guard.check_replaceable(out)  # raises
+    return kind == "netua"
 
 
 def read_manifest(out: Path) -> dict[str, Any]:
     """Return the manifest stored in the store's attributes."""
     try:
         group = zarr.open_group(out / STORE, mode="r")
-        return json.loads(group.attrs["manifest"])
+        manifest = json.loads(group.attrs["manifest"])
     except Exception as exc:
-        raise StoreError(f"{out / STORE}: not a readable netua store ({exc})") from None
+        raise StoreError(
+            f"{out / STORE / 'zarr.json'}: the manifest attribute cannot be read "
+            f"({type(exc).__name__}: {exc}); start over with --fresh"
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("study"), dict):
+        raise StoreError(
+            f"{out / STORE / 'zarr.json'}: the manifest attribute is not a netua manifest; "
+            "start over with --fresh"
+        )
+    return manifest
 
 
 def write_manifest(
@@ -237,12 +263,15 @@ def write_batch(
 ) -> None:
     """Write one whole batch at ``start``: outputs and times, failure lines, then status."""
     stop = start + len(status)
-    with _deferred_sigint():
+    with _deferred_sigint(), zarr.config.set({"array.write_empty_chunks": True}):
+        # every chunk of a written batch gets its file, even all-NaN: a missing chunk file of a
+        # completed batch is then damage (guard.verify), not a batch of failed samples
         group = zarr.open_group(out / STORE, mode="r+")
         for name, values in outputs.items():
             group[name][start:stop] = values
         group["elapsed"][start:stop] = elapsed
         if failures:
+            guard.repair_failure_log(out)
             with open(out / FAILURES, "a", encoding="utf-8") as fh:
                 fh.writelines(json.dumps(f) + "\n" for f in failures)
                 fh.flush()
@@ -255,73 +284,14 @@ def read_inputs(out: Path, n: int) -> np.ndarray:
     return np.asarray(zarr.open_array(out / STORE / "inputs", mode="r")[:n])
 
 
-def design_attrs(study: Study) -> dict[str, Any]:
-    """Return the attributes that change when the design grows: ``n_base`` (``trajectories``)."""
-    attrs: dict[str, Any] = {"n_base": study.n}
-    if study.sampler == "morris":
-        attrs["trajectories"] = study.n
-    return attrs
-
-
-def grow_store(out: Path, design: Design, n_old: int, chunk: int) -> None:
-    """Grow every variable along ``sample`` from ``n_old`` rows to ``design.n_samples``.
-
-    New rows get the design's inputs and ids, status 0 (pending) and NaN elsewhere; rows below
-    ``n_old`` are never changed. Rows are written one chunk at a time from ``n_old``: the chunk
-    holding both stored and new rows is rewritten whole with its stored part intact (zarr's
-    local store replaces a chunk file atomically). Idempotent, so an interrupted growth can be
-    run again; each array's own metadata is used (the consolidated copy is refreshed by the
-    caller's :func:`write_manifest`).
-    """
-    n_new = design.n_samples
-    with _deferred_sigint(), _quiet_zarr():
-        group = zarr.open_group(out / STORE, mode="r+", use_consolidated=False)
-        for name, array in sorted(group.arrays()):
-            dims = _dimension_names(array)
-            if not dims or dims[0] != "sample":
-                continue
-            array.resize((n_new, *array.shape[1:]))
-            start = n_old
-            while start < n_new:
-                stop = min((start // chunk + 1) * chunk, n_new)
-                array[start:stop] = _new_rows(name, array, design, start, stop)
-                start = stop
-    logger.info("grew %s from %d to %d samples", out / STORE, n_old, n_new)
-
-
-def _new_rows(name: str, array: Any, design: Design, start: int, stop: int) -> np.ndarray:
-    """Values of rows ``start:stop`` of a grown ``sample`` variable."""
-    if name == "sample":
-        return design.sample_id[start:stop].astype(array.dtype)
-    if name == "inputs":
-        return design.values[start:stop].astype(np.float64)
-    if name == "status":
-        return np.zeros(stop - start, dtype=array.dtype)
-    if np.dtype(array.dtype).kind == "f":
-        return np.full((stop - start, *array.shape[1:]), np.nan, dtype=array.dtype)
-    raise StoreError(f"cannot grow variable {name!r} of dtype {array.dtype} along 'sample'")
-
-
-def _dimension_names(array: Any) -> tuple[str, ...]:
-    names = getattr(array.metadata, "dimension_names", None)
-    if names is None:  # zarr v2 layout
-        names = array.attrs.get("_ARRAY_DIMENSIONS")
-    return tuple(str(n) for n in names or ())
-
-
 def finalize_failures(out: Path) -> list[dict[str, Any]]:
     """Rewrite ``failures.jsonl`` sorted by sample, one line per failed sample; return the lines."""
     _, status = read_arrays(out)
     ids = np.asarray(zarr.open_array(out / STORE / "sample", mode="r")[:])
     if not np.array_equal(ids, np.arange(len(ids))):  # rows not in id order (never the engine's)
         status = _by_id(status, ids)
-    latest: dict[int, dict[str, Any]] = {}
+    latest = {int(r["sample_id"]): r for r in guard.read_failure_lines(out)}
     path = out / FAILURES
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                latest[int(record["sample_id"])] = record
     kept = [latest[i] for i in sorted(latest) if status[i] == latest[i]["status"]]
     tmp = out / (FAILURES + ".tmp")
     tmp.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")

@@ -18,6 +18,8 @@ STORE, MANIFEST, FAILURES = "store.zarr", "manifest.json", "failures.jsonl"
 #: variables and coordinates of every store; an output may not take these names
 BOOKKEEPING = ("inputs", "status", "elapsed")
 RESERVED = (*BOOKKEEPING, "sample", "parameter")
+#: store attribute: every chunk of a completed batch has its file (stores from 2026-11-30 on)
+COMPLETE_CHUNKS = "complete_chunks"
 #: dimensions of the store itself; an output's own dimensions may not take these names
 RESERVED_DIMS = ("sample", "parameter")
 

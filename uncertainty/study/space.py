@@ -27,8 +27,8 @@ SAMPLERS = ("sobol", "morris", "lhs", "mc")
 MAX_STUDY_BYTES = 1_000_000
 #: a study name is a folder name (results/<name>): letters, digits, ``.``, ``_``, ``-``
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-#: a parameter name is a Python keyword-argument name (function models receive it as one)
-PARAMETER_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+#: a parameter name labels tables and figures: 1-100 characters, no spaces, no slashes
+PARAMETER_PATTERN = re.compile(r"[^\s/\\]{1,100}")
 STUDY_KEYS = {
     "name", "description", "model", "sampler", "n", "second_order", "seed", "outputs",
     "timeout", "batch_size", "num_levels",
@@ -169,8 +169,8 @@ def check_study(study: Study) -> None:
     bad = [p.name for p in study.parameters if not PARAMETER_PATTERN.fullmatch(p.name)]
     if bad:
         raise StudyError(
-            f"{where}: [parameters] {bad[0]!r}: a parameter name must be a Python identifier "
-            "(letters, digits, '_'; not starting with a digit)"
+            f"{where}: [parameters] {bad[0]!r}: a parameter name needs 1-100 characters "
+            "without spaces or slashes (function models receive it as a keyword argument)"
         )
     if not study.outputs or not all(isinstance(o, str) and o for o in study.outputs):
         raise StudyError(f"{where}: [study] outputs: expected a non-empty list of output names")
