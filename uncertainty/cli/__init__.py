@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from uncertainty.errors import ClusterError, ModelError, RunInterrupted, StoreError
@@ -60,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (:data:`EXIT_CODES`)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # during start-up, before a verb runs
+        note("interrupted")
+        return 130
+    except BrokenPipeError:  # `netua status DIR | head`: the reader left
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
