@@ -14,6 +14,8 @@ from pathlib import Path
 POLICIES = ("refuse", "drop-blocks")
 #: default worker processes of ``run`` and ``study``: one per CPU
 DEFAULT_N_JOBS = -1
+#: bootstrap resamples accepted (each costs a pass over the design)
+MIN_RESAMPLES, MAX_RESAMPLES = 10, 100_000
 
 
 def add_results_dir(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +42,16 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="resume although the code version changed (recorded in the manifest)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--oversubscribe",
+        action="store_true",
+        help="allow more worker processes than CPUs (--n-jobs is capped at the CPU count)",
+    )
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help="run a design above the 2 GiB memory/store estimate (refused otherwise)",
+    )
     parser.add_argument(
         "--backend",
         choices=("loky", "dask"),
@@ -77,8 +89,11 @@ def analysis_settings(args: argparse.Namespace):
     """The :class:`AnalysisSettings` of parsed analysis options (checked)."""
     from uncertainty.analysis.tables import AnalysisSettings
 
-    if args.resamples < 10:
-        raise ValueError(f"--resamples {args.resamples}: use at least 10 (1000 recommended)")
+    if not MIN_RESAMPLES <= args.resamples <= MAX_RESAMPLES:
+        raise ValueError(
+            f"--resamples {args.resamples}: use {MIN_RESAMPLES} to {MAX_RESAMPLES:,} "
+            "(1000 recommended)"
+        )
     if not 0 < args.conf_level < 1:
         raise ValueError(f"--conf-level {args.conf_level}: expected a number in (0, 1)")
     return AnalysisSettings(

@@ -63,6 +63,8 @@ def start_run(args: argparse.Namespace) -> RunSummary:
         progress=not args.no_progress,
         backend=args.backend,
         scheduler=args.scheduler,
+        oversubscribe=args.oversubscribe,
+        allow_large=args.allow_large,
     )
     return run_ensemble(study, default_out(study, args.out), settings, notify=note)
 
@@ -87,6 +89,10 @@ def _check_options(args: argparse.Namespace) -> None:
         raise StudyError(f"--batch-size {args.batch_size}: must be at least 1")
     if args.n_jobs == 0:
         raise StudyError("--n-jobs 0: use a positive number of workers, or -1 for all CPUs")
+    if args.scheduler is not None:
+        from uncertainty.engine.backends import check_scheduler
+
+        check_scheduler(args.scheduler)
     if args.scheduler is not None and args.backend == "loky":
         raise StudyError("--scheduler runs on a Dask cluster: use it with --backend dask")
     if args.scheduler is not None and args.n_jobs is not None:

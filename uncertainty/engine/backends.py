@@ -14,19 +14,22 @@ Dask is optional (``pip install 'netua[dask]'``): it is imported only when asked
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import logging
 import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from joblib.externals.loky import get_reusable_executor
 
+from uncertainty.engine.worker import prepare_worker
 from uncertainty.errors import ClusterError, StudyError
 
 logger = logging.getLogger(__name__)
@@ -79,7 +82,10 @@ class LokyBackend:
 
     def _executor(self) -> Any:
         """Return loky's reusable pool (a new one after a worker died)."""
-        return get_reusable_executor(max_workers=self.n_workers, timeout=60)
+        # every worker watches its parent from the start, busy or idle (engine/worker.py)
+        return get_reusable_executor(
+            max_workers=self.n_workers, timeout=60, initializer=prepare_worker
+        )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._executor().submit(fn, *args)
@@ -152,6 +158,7 @@ class DaskBackend:
     @classmethod
     def connect(cls, address: str) -> DaskBackend:
         """Connect to a running scheduler (``tcp://host:port`` or a scheduler file)."""
+        check_scheduler(address)
         _, distributed = _import_dask()
         key = "scheduler_file" if address.endswith(".json") else "address"
         try:
@@ -206,9 +213,15 @@ class DaskBackend:
             )
         self._completed.update(wanted - self._tracked)
         self._tracked |= wanted
-        while not (done := wanted & self._gathered.keys()):
-            for future, value in self._completed.next_batch(block=True):
-                self._gathered[future] = value
+        try:
+            while not (done := wanted & self._gathered.keys()):
+                for future, value in self._completed.next_batch(block=True):
+                    self._gathered[future] = value
+        except (asyncio.CancelledError, CancelledError, OSError) as exc:  # the scheduler is gone
+            raise ClusterError(
+                f"lost the Dask scheduler ({type(exc).__name__}); completed batches are in the "
+                "store: run again to resume"
+            ) from None
         return done
 
     def result(self, future: Any) -> Any:
@@ -253,6 +266,25 @@ class DaskBackend:
                     part.close()
                 except Exception:  # pragma: no cover - best effort at shutdown
                     logger.debug("could not close %r", part, exc_info=True)
+
+
+#: a scheduler address: protocol://host:port
+ADDRESS = re.compile(r"[a-z][a-z0-9+]*://[^\s/:]+(:\d{1,5})?/?")
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse a scheduler file that does not exist or an address that is not one, at once."""
+    if address.endswith(".json"):
+        if not Path(address).is_file():
+            raise StudyError(
+                f"--scheduler {address}: no such scheduler file (dask scheduler "
+                "--scheduler-file writes it when the scheduler starts)"
+            )
+    elif not ADDRESS.fullmatch(address):
+        raise StudyError(
+            f"--scheduler {address!r}: expected an address such as tcp://host:8786 or a "
+            "scheduler file ending in .json"
+        )
 
 
 @contextmanager

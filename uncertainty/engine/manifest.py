@@ -28,7 +28,12 @@ PACKAGES += ("highspy",)
 
 
 def build_manifest(
-    study: Study, design: Design, *, data_hash: str | None, model_source_hash: str | None
+    study: Study,
+    design: Design,
+    *,
+    data_hash: str | None,
+    model_source_hash: str | None,
+    model_helpers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return the manifest of a new run.
 
@@ -40,8 +45,10 @@ def build_manifest(
         The model's ``data_hash()``, None if it has none.
     model_source_hash : str or None
         SHA-256 of the file defining the model function or class.
+    model_helpers : dict, optional
+        SHA-256 of each module the model imports from the study's folder (recorded when any).
     """
-    return {
+    manifest = {
         "study_file": None if study.path is None else str(Path(study.path).resolve()),
         "study_text": study.text,
         "study": study.definition(),
@@ -60,6 +67,9 @@ def build_manifest(
         "resumed": [],
         "code_changes": [],
     }
+    if model_helpers:
+        manifest["code"]["model_helpers"] = dict(model_helpers)
+    return manifest
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 #: evaluators set up in this process, keyed by model, options, search path and source hash
 _CACHE: dict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = {}
+#: modules each model's last import loaded (for helper_hashes)
+_IMPORTED: dict[str, set[str]] = {}
 #: source hash of each user module imported in this process
 _LOADED: dict[str, str | None] = {}
 #: one batch at a time per process: a cached model instance is not thread-safe
@@ -62,12 +64,15 @@ class ModelSpec:
     output_dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     timeout: float | None = None
     source_hash: str | None = None
+    helper_hashes: dict[str, str] = field(default_factory=dict)
+    study_folder: str | None = None
 
     def cache_key(self) -> tuple[str, ...]:
         """Return the key of this model's evaluator in the per-process cache."""
         options = json.dumps(self.model_options, sort_keys=True, default=str)
         paths = json.dumps(self.search_paths)
-        return (self.model, options, paths, str(self.source_hash))
+        helpers = json.dumps(self.helper_hashes, sort_keys=True)
+        return (self.model, options, paths, str(self.source_hash), helpers)
 
 
 class SampleResult(NamedTuple):
@@ -86,13 +91,14 @@ def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
     Raises StudyError (naming the file and key) when the model cannot be imported.
     """
     paths = []
-    if study.path is not None:
-        paths.append(str(Path(study.path).resolve().parent))
+    folder = None if study.path is None else str(Path(study.path).resolve().parent)
+    if folder is not None:
+        paths.append(folder)
     paths.append(str((cwd or Path.cwd()).resolve()))
     search_paths = tuple(dict.fromkeys(paths))
     where = str(study.path) if study.path is not None else f"study {study.name!r}"
     try:
-        obj = import_model(study.model, search_paths)
+        obj = import_model(study.model, search_paths, folder)
     except Exception as exc:  # any failure to import is a bad study
         raise StudyError(
             f"{where}: [study] model: cannot import {study.model!r}: {type(exc).__name__}: {exc}"
@@ -108,15 +114,22 @@ def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
         output_dims=dict(study.output_dims),
         timeout=study.timeout,
         source_hash=source_hash(obj),
+        helper_hashes=helper_hashes(study.model, obj, search_paths),
+        study_folder=folder,
     )
 
 
-def import_model(model: str, search_paths: tuple[str, ...] = ()) -> Any:
+def import_model(
+    model: str, search_paths: tuple[str, ...] = (), study_folder: str | None = None
+) -> Any:
     """Import ``package.module:attr`` with ``search_paths`` first on ``sys.path``.
 
     netua's own top-level packages (:data:`OWN_PACKAGES`, e.g. the built-in model registered as
     the default, :mod:`uncertainty.study.defaults`) always come from where netua is installed: a
     folder of the same name in the study's folder or the working directory cannot shadow them.
+    Modules of ``study_folder`` (the model's helpers), and cached modules that a file there would
+    shadow, are imported afresh, so that two studies in one process never share a stale helper;
+    the ones the import loads are recorded for :func:`helper_hashes`.
     """
     module_name, _, attr = model.partition(":")
     top = module_name.split(".")[0]
@@ -128,12 +141,30 @@ def import_model(model: str, search_paths: tuple[str, ...] = ()) -> Any:
         _import_own(top)
     else:
         _forget_shadowed(module_name, search_paths)
+        if study_folder is not None:
+            _forget_local(Path(study_folder))
+    before = set(sys.modules)
     module = importlib.import_module(module_name)
+    _IMPORTED[model] = set(sys.modules) - before
     obj: Any = module
     for part in attr.split("."):
         obj = getattr(obj, part)
     _LOADED[module_name] = _file_hash(getattr(module, "__file__", None))
     return obj
+
+
+def _forget_local(folder: Path) -> None:
+    """Drop cached user modules that live in ``folder`` or that a file in it would shadow."""
+    folder = folder.resolve()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or "." in name:
+            continue
+        path = Path(file).resolve()
+        shadowed = (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file()
+        if path.is_relative_to(folder) or (shadowed and not path.is_relative_to(folder)):
+            for sub in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+                del sys.modules[sub]
 
 
 def source_hash(obj: Any) -> str | None:
@@ -142,11 +173,36 @@ def source_hash(obj: Any) -> str | None:
     return _file_hash(getattr(module, "__file__", None))
 
 
+def helper_hashes(model: str, obj: Any, search_paths: tuple[str, ...]) -> dict[str, str]:
+    """SHA-256 of every module the model's import loaded from the study's folder or the working
+    directory, other than the model's own file (its helpers), by path relative to that folder.
+
+    Recorded in the manifest (``code.model_helpers``) so that a helper edited between two
+    sittings is a code change on resume, like an edit of the model file. netua's own packages
+    are covered by the git commit and left out.
+    """
+    own_file = getattr(sys.modules.get(getattr(obj, "__module__", "") or ""), "__file__", None)
+    roots = [Path(p).resolve() for p in search_paths]
+    installed = [(_INSTALL_ROOT / name).resolve() for name in OWN_PACKAGES]
+    found: dict[str, str] = {}
+    for name in _IMPORTED.get(model, ()):
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if not file or file == own_file or not str(file).endswith(".py"):
+            continue
+        path = Path(file).resolve()
+        if "site-packages" in path.parts or any(path.is_relative_to(r) for r in installed):
+            continue
+        root = next((r for r in roots if path.is_relative_to(r)), None)
+        if root is not None and (digest := _file_hash(str(path))) is not None:
+            found[str(path.relative_to(root))] = digest
+    return dict(sorted(found.items()))
+
+
 def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]]:
     """Return ``(model object, evaluate(params))``, set up once per process and cached."""
     key = spec.cache_key()
     if key not in _CACHE:
-        obj = import_model(spec.model, spec.search_paths)
+        obj = import_model(spec.model, spec.search_paths, spec.study_folder)
         if isinstance(obj, type):
             targets = {p.name: p.target for p in spec.parameters}
             instance = obj(targets=targets, **spec.model_options)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +38,10 @@ from uncertainty.engine.protocol import (
     model_info,
     model_spec,
 )
+from uncertainty.engine.worker import mark_parent
 from uncertainty.errors import ModelError, RunInterrupted, StoreError
 from uncertainty.store import Status, guard
-from uncertainty.study.sampling import Design, sample_design
+from uncertainty.study.sampling import Design, check_design_size, sample_design
 from uncertainty.study.space import Study, load_study
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ class RunSettings:
     progress: bool = False
     backend: str | None = None
     scheduler: str | None = None
+    oversubscribe: bool = False
+    allow_large: bool = False
 
     @property
     def backend_name(self) -> str:
@@ -133,7 +137,9 @@ def run_ensemble(
     notify = notify or logger.info
     out = Path(out)
     spec = model_spec(study)  # a model that cannot be imported: refused before any folder exists
+    check_design_size(study, allow_large=settings.allow_large)
     guard.check_folder(out)
+    mark_parent()
     with guard.run_lock(out):
         return _run_locked(study, spec, out, settings, notify)
 
@@ -145,12 +151,16 @@ def _run_locked(
     if not settings.fresh:
         store.store_exists(out)  # a damaged or foreign store is refused before any work
     design = sample_design(study)
-    n_workers = _n_workers(settings.n_jobs)
+    n_workers = _n_workers(settings.n_jobs, settings.oversubscribe, notify)
     where = settings.backend_name
     with open_backend(where, n_workers, scheduler=settings.scheduler, notify=notify) as backend:
         info = _model_info(spec, backend)
         manifest = build_manifest(
-            study, design, data_hash=info["data_hash"], model_source_hash=spec.source_hash
+            study,
+            design,
+            data_hash=info["data_hash"],
+            model_source_hash=spec.source_hash,
+            model_helpers=spec.helper_hashes,
         )
         plan = _prepare(out, study, design, manifest, settings, backend.workers(), notify)
         n_evaluated = _evaluate_pending(out, spec, plan, settings, backend)
@@ -319,7 +329,13 @@ def _model_info(spec: ModelSpec, backend: Backend) -> dict[str, Any]:
         ) from None
 
 
-def _n_workers(n_jobs: int) -> int:
-    import os
-
-    return max(1, (os.cpu_count() or 1) + 1 + n_jobs) if n_jobs < 0 else max(1, n_jobs)
+def _n_workers(n_jobs: int, oversubscribe: bool = False, notify: Notify | None = None) -> int:
+    """Worker processes for ``n_jobs`` (-1: one per CPU), at most one per CPU unless
+    ``oversubscribe``: more processes than CPUs only slow each other down."""
+    cpus = os.cpu_count() or 1
+    wanted = max(1, cpus + 1 + n_jobs) if n_jobs < 0 else max(1, n_jobs)
+    if wanted > cpus and not oversubscribe:
+        if notify is not None:
+            notify(f"--n-jobs {n_jobs}: capped at {cpus}, the CPU count (--oversubscribe for more)")
+        return cpus
+    return wanted

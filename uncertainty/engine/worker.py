@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -32,6 +31,13 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 
 _PREPARED = False
+#: set by the run (:func:`mark_parent`) and inherited by the worker processes it starts
+PARENT_ENV = "NETUA_RUN_PID"
+
+
+def mark_parent() -> None:
+    """Mark this process as the run's parent for the workers it starts (inherited env)."""
+    os.environ[PARENT_ENV] = str(os.getpid())
 
 
 class SampleTimeout(BaseException):  # noqa: N818 - a BaseException so models cannot swallow it
@@ -41,13 +47,14 @@ class SampleTimeout(BaseException):  # noqa: N818 - a BaseException so models ca
 def prepare_worker() -> None:
     """Set this worker process up once (no-op in the parent and on later calls)."""
     global _PREPARED
-    if _PREPARED or multiprocessing.parent_process() is None:
-        return
+    parent = os.environ.get(PARENT_ENV)
+    if _PREPARED or parent is None or int(parent) == os.getpid():
+        return  # the run's own process (a task evaluated in-process keeps Ctrl-C)
     if threading.current_thread() is not threading.main_thread():
         return  # a Dask worker (tasks run in threads): its nanny manages its life and signals
     _PREPARED = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
+    parent = os.getppid()  # the process that started this worker (the run, or loky's spawner)
     watchdog = threading.Thread(
         target=_exit_when_orphaned, args=(parent,), name="netua-parent-watchdog", daemon=True
     )

@@ -20,6 +20,7 @@ import numpy as np
 from SALib.sample import latin, morris
 from SALib.sample import sobol as sobol_sample
 
+from uncertainty.errors import StudyError
 from uncertainty.study.space import Study
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,41 @@ class Design:
     def fingerprint(self) -> str:
         """Return the SHA-256 of the sample matrix (float64, C order)."""
         return design_fingerprint(self.values)
+
+
+#: largest design held in memory without ``--allow-large`` (bytes, estimated): 2 GiB
+MAX_DESIGN_BYTES = 2 * 2**30
+
+
+def design_rows(study: Study) -> int:
+    """Rows of the study's design, computed without drawing it (D = factors: groups or
+    parameters)."""
+    factors = len({p.group if p.group is not None else p.name for p in study.parameters})
+    if study.sampler == "sobol":
+        return study.n * (2 * factors + 2 if study.second_order else factors + 2)
+    if study.sampler == "morris":
+        return study.n * (factors + 1)
+    return study.n
+
+
+def check_design_size(study: Study, *, allow_large: bool = False) -> None:
+    """Refuse a design whose memory (or store) would exceed :data:`MAX_DESIGN_BYTES`.
+
+    Estimate: the unit-hypercube and natural-unit matrices with SALib's working copies (4 x
+    rows x D x 8 bytes); the store holds at least rows x (D + 2 + outputs) x 8 bytes.
+    """
+    rows = design_rows(study)
+    d = len(study.parameters)
+    memory = 4 * rows * d * 8
+    store = rows * (d + 2 + len(study.outputs)) * 8
+    if max(memory, store) > MAX_DESIGN_BYTES and not allow_large:
+        where = str(study.path) if study.path is not None else f"study {study.name!r}"
+        raise StudyError(
+            f"{where}: [study] n = {study.n}: a {study.sampler} design of {rows:,} rows needs "
+            f"about {memory / 2**30:.1f} GiB of memory and a store of at least "
+            f"{store / 2**30:.1f} GiB (limit {MAX_DESIGN_BYTES / 2**30:.0f} GiB); lower n, or "
+            "pass --allow-large if the machine has room"
+        )
 
 
 def salib_problem(study: Study) -> dict[str, Any]:
