@@ -22,7 +22,7 @@ from pathlib import Path
 from joblib.externals.loky import get_reusable_executor
 
 from uncertainty import Parameter, Study, Uniform, run_study
-from uncertainty.engine.backends import DaskBackend
+from uncertainty.engine.dask_backend import DaskBackend
 
 N_WORKERS = 2
 MODEL = "def trivial(x1, x2, x3):\n    return {'y': x1 + x2 + x3}\n"

@@ -147,3 +147,37 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+ROGUE = """
+import time
+
+def rogue(a, b):
+    if a > 0.5:
+        while True:  # swallows the time limit's exception (a BaseException) and goes on
+            try:
+                time.sleep(10)
+            except BaseException:
+                pass
+    return {"y": a + b}
+"""
+
+
+def test_a_model_that_swallows_the_time_limit_is_stopped_from_outside(tmp_path, capsys):
+    (tmp_path / "rogue.py").write_text(ROGUE)
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[study]\nname = "rogue"\nmodel = "rogue:rogue"\nsampler = "mc"\nn = 4\nseed = 3\n'
+        'outputs = ["y"]\ntimeout = 0.3\nbatch_size = 1\n\n'
+        '[parameters.a]\ndistribution = "uniform"\nlower = 0\nupper = 1\n\n'
+        '[parameters.b]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'
+    )
+    out = tmp_path / "o"
+    assert main(["run", str(study), "--out", str(out), "--no-progress", "--n-jobs", "2"]) == 0
+    store = zarr.open_group(out / "store.zarr", mode="r")
+    a = store["inputs"][:, 0]
+    status = store["status"][:]
+    assert (a > 0.5).any() and (a <= 0.5).any()
+    assert (status[a > 0.5] == 3).all()  # timeout, not hung, not "crashed"
+    assert (status[a <= 0.5] == 1).all()
+    assert "did not stop" in (out / "failures.jsonl").read_text()

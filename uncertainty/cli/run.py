@@ -90,7 +90,7 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.n_jobs == 0:
         raise StudyError("--n-jobs 0: use a positive number of workers, or -1 for all CPUs")
     if args.scheduler is not None:
-        from uncertainty.engine.backends import check_scheduler
+        from uncertainty.engine.dask_backend import check_scheduler
 
         check_scheduler(args.scheduler)
     if args.scheduler is not None and args.backend == "loky":

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from uncertainty import store
-from uncertainty.engine.backends import Backend, ClusterError, WorkerDied
+from uncertainty.engine.backends import Backend, WorkerDied
 from uncertainty.engine.protocol import ModelSpec, SampleResult, evaluate_batch
+from uncertainty.errors import ClusterError
 from uncertainty.store import Status
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,9 @@ def batches(
         while queue and len(in_flight) < 2 * backend.workers() and not suspects:
             start, stop = queue.pop()
             ids = np.arange(start, stop)
-            future = backend.submit(evaluate_batch, spec, ids, plan.inputs[start:stop])
+            future = backend.submit(
+                evaluate_batch, spec, ids, plan.inputs[start:stop], samples=len(ids)
+            )
             in_flight[future] = (start, stop)
         for future in backend.wait_first(in_flight):
             start, stop = in_flight.pop(future)
@@ -68,10 +71,11 @@ def _isolate(
 ) -> list[SampleResult]:
     """Evaluate ``ids`` alone; on a worker death split in halves until the culprit is found."""
     try:
-        return backend.result(backend.submit(evaluate_batch, spec, ids, rows))
+        return backend.result(backend.submit(evaluate_batch, spec, ids, rows, samples=len(ids)))
     except WorkerDied as exc:
         if len(ids) == 1:
-            return _failed(ids, Status.CRASHED, str(exc))
+            status = Status.TIMEOUT if exc.overran else Status.CRASHED
+            return _failed(ids, status, str(exc))
         half = len(ids) // 2
         first = _isolate(spec, ids[:half], rows[:half], backend)
         return first + _isolate(spec, ids[half:], rows[half:], backend)

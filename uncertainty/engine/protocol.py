@@ -141,7 +141,9 @@ def import_model(
         _import_own(top)
     else:
         _forget_shadowed(module_name, search_paths)
-        if study_folder is not None:
+        if study_folder is not None and threading.current_thread() is threading.main_thread():
+            # the run's process and loky workers; not a Dask worker's task thread, whose
+            # process imports concurrently (a local cluster's workers are new for every run)
             _forget_local(Path(study_folder))
     before = set(sys.modules)
     module = importlib.import_module(module_name)
@@ -154,15 +156,16 @@ def import_model(
 
 
 def _forget_local(folder: Path) -> None:
-    """Drop cached user modules that live in ``folder`` or that a file in it would shadow."""
-    folder = folder.resolve()
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not file or "." in name:
-            continue
-        path = Path(file).resolve()
-        shadowed = (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file()
-        if path.is_relative_to(folder) or (shadowed and not path.is_relative_to(folder)):
+    """Drop the cached modules named like a module of ``folder`` (its ``*.py`` files and
+    packages): they are imported afresh from it, whether cached from it or from elsewhere."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    names = {p.stem for p in entries if p.suffix == ".py"}
+    names |= {p.name for p in entries if (p / "__init__.py").is_file()}
+    for name in names - set(OWN_PACKAGES):
+        if name in sys.modules:
             for sub in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
                 del sys.modules[sub]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from uncertainty import store
-from uncertainty.engine.backends import DASK, LOKY, Backend, ClusterError, WorkerDied, open_backend
+from uncertainty.engine.backends import DASK, LOKY, Backend, WorkerDied, open_backend
 from uncertainty.engine.batches import Plan, batches, write_results
 from uncertainty.engine.manifest import (
     build_manifest,
@@ -39,7 +40,7 @@ from uncertainty.engine.protocol import (
     model_spec,
 )
 from uncertainty.engine.worker import mark_parent
-from uncertainty.errors import ModelError, RunInterrupted, StoreError
+from uncertainty.errors import ClusterError, ModelError, RunInterrupted, StoreError
 from uncertainty.store import Status, guard
 from uncertainty.study.sampling import Design, check_design_size, sample_design
 from uncertainty.study.space import Study, load_study
@@ -316,9 +317,16 @@ def _finish(out: Path, plan: Plan, n_evaluated: int) -> RunSummary:
 
 
 def _model_info(spec: ModelSpec, backend: Backend) -> dict[str, Any]:
-    """Set the model up in a worker (validating it early) and return its data hash."""
+    """Set the model up in a worker (validating it early) and return its data hash.
+
+    The set-up time measured here sizes the grace of the outside time limit: a worker that sets
+    the model up at its first batch must not be taken for one that hangs.
+    """
+    started = time.monotonic()
     try:
-        return backend.result(backend.submit(model_info, spec))
+        info = backend.result(backend.submit(model_info, spec))
+        backend.set_time_limit(spec.timeout, max(MIN_GRACE, 3 * (time.monotonic() - started)))
+        return info
     except WorkerDied:
         raise ModelError(f"setting up model {spec.model!r} killed the worker process") from None
     except ClusterError:
@@ -327,6 +335,10 @@ def _model_info(spec: ModelSpec, backend: Backend) -> dict[str, Any]:
         raise ModelError(
             f"setting up model {spec.model!r} failed: {type(exc).__name__}: {exc}"
         ) from None
+
+
+#: least grace (seconds) of the outside time limit beyond samples x timeout
+MIN_GRACE = 2.0
 
 
 def _n_workers(n_jobs: int, oversubscribe: bool = False, notify: Notify | None = None) -> int:

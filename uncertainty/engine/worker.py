@@ -54,7 +54,10 @@ def prepare_worker() -> None:
         return  # a Dask worker (tasks run in threads): its nanny manages its life and signals
     _PREPARED = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()  # the process that started this worker (the run, or loky's spawner)
+    parent = int(parent)  # the run: a worker may pick up a queued task after the run died
+    if os.getppid() != parent:
+        logger.warning("the run (process %d) is gone; worker %d exits", parent, os.getpid())
+        os._exit(1)
     watchdog = threading.Thread(
         target=_exit_when_orphaned, args=(parent,), name="netua-parent-watchdog", daemon=True
     )

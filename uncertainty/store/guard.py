@@ -103,6 +103,15 @@ def verify(out: Path) -> None:
             f"codes (samples {ids}); the status array is damaged; {RECOVER}"
         )
     attrs = (_read_json(path / "zarr.json") or {}).get("attributes", {})
+    try:
+        manifest = json.loads(attrs.get("manifest", ""))
+    except (TypeError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("study"), dict):
+        raise StoreError(
+            f"{path / 'zarr.json'}: the manifest attribute is not a readable netua manifest; "
+            f"the store's provenance is lost: {RECOVER}"
+        )
     grown = _interrupted_growth(attrs.get("manifest"))
     checked = inputs if grown is None else inputs[:grown]  # rows beyond: the growth finishes them
     rows = np.flatnonzero(~np.isfinite(checked).all(axis=1))
