@@ -150,6 +150,7 @@ def _alive(pid: int) -> bool:
 
 
 ROGUE = """
+import signal
 import time
 
 def rogue(a, b):
@@ -160,14 +161,22 @@ def rogue(a, b):
             except BaseException:
                 pass
     return {"y": a + b}
+
+def deaf(a, b):
+    if a > 0.5:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)  # ignores the time limit's signal
+        while True:
+            time.sleep(10)
+    return {"y": a + b}
 """
 
 
-def test_a_model_that_swallows_the_time_limit_is_stopped_from_outside(tmp_path, capsys):
+@pytest.mark.parametrize("func", ["rogue", "deaf"])
+def test_a_model_that_defeats_the_time_limit_is_stopped_from_outside(tmp_path, capsys, func):
     (tmp_path / "rogue.py").write_text(ROGUE)
     study = tmp_path / "study.toml"
     study.write_text(
-        '[study]\nname = "rogue"\nmodel = "rogue:rogue"\nsampler = "mc"\nn = 4\nseed = 3\n'
+        f'[study]\nname = "rogue"\nmodel = "rogue:{func}"\nsampler = "mc"\nn = 4\nseed = 3\n'
         'outputs = ["y"]\ntimeout = 0.3\nbatch_size = 1\n\n'
         '[parameters.a]\ndistribution = "uniform"\nlower = 0\nupper = 1\n\n'
         '[parameters.b]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'

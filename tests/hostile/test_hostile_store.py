@@ -302,3 +302,11 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, delay):
     _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
     assert proc.returncode in (0, 130), err
+
+
+def test_a_results_folder_that_cannot_take_the_tables_is_one_line(done, capsys):
+    """As on a read-only folder: writing a table fails; one line naming the file, exit 2."""
+    _, out = done
+    (out / "summary.csv").mkdir()  # writing it raises IsADirectoryError, an OSError
+    assert main(["analyze", str(out)]) == 2
+    _one_line(capsys, "summary.csv")

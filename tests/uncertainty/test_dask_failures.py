@@ -1,5 +1,6 @@
 """Losing Dask workers loses no sample; a sample that kills every worker it touches is isolated."""
 
+import contextlib
 import json
 import os
 import signal
@@ -206,3 +207,38 @@ def _kill_when(out: Path, n_done: int, pid: int, proc: subprocess.Popen) -> np.n
     completed = zarr.open_array(out / "store.zarr" / "status", mode="r")[:] != 0
     os.kill(pid, signal.SIGKILL)
     return completed
+
+
+def test_a_scheduler_killed_mid_run_is_one_line_and_resumable(tmp_path):
+    """Issue 16, case 11: the scheduler dies mid-run; netua says so in one line (no
+    CancelledError traceback), exit 1, and the completed batches resume on loky."""
+    folder = tmp_path / "cluster"
+    study = kill_once_setup(folder, 0, delay=0.03)
+    (folder / "killed").touch()
+    address_file = tmp_path / "scheduler.json"
+    scheduler = _start(DASK, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                       "--no-dashboard", "--scheduler-file", str(address_file))  # fmt: skip
+    worker = _start(DASK, "worker", "--scheduler-file", str(address_file), "--host", "127.0.0.1",
+                    "--nthreads", "1", "--nworkers", "2", "--no-dashboard")  # fmt: skip
+    try:
+        address = _wait_for_address(address_file)
+        with distributed.Client(address, set_as_default=False, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        out = folder / "out"
+        proc = netua("run", str(study), "--out", str(out), "--scheduler", address,
+                     "--batch-size", "8", "--no-progress", cwd=folder)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while done_count(out) < 16 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        for started in (worker, scheduler):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(started.pid, signal.SIGKILL)
+            started.wait(timeout=30)
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr and "CancelledError" not in stderr.replace("(Cancel", "")
+    assert "run again to resume" in stderr or "resume" in stderr
+    assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 0
+    assert (load(out)["status"].values == 1).all()

@@ -103,6 +103,12 @@ def _main(argv: list[str] | None) -> int:
             raise
         note(f"error: {exc}")
         return 2
+    except OSError as exc:  # a read-only folder or file system, a full disk, ...
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        note(f"error: {where}{exc.strerror or exc} (check the folder's permissions and space)")
+        return 2
 
 
 def note(message: str) -> None:

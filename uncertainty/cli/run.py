@@ -80,7 +80,9 @@ def _quiet_dask() -> None:
         import distributed  # noqa: F401
     except ImportError:
         return  # the backend says how to install it
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)  # distributed sets some itself
 
 
 def _check_options(args: argparse.Namespace) -> None:
