@@ -25,6 +25,7 @@ from model.build import Settings, resolve_settings
 from model.fastpath import ParametricLP, solve_reference
 from model.load import CHINA_DATA, EXAMPLE_DATA, load_inputs
 from model.parameters import apply_parameters
+from uncertainty.store.format import STORE
 
 #: parameter -> (target, lower, upper); sampled uniformly
 PARAMETERS = {
@@ -156,7 +157,7 @@ def engine_throughput(data: str, n: int, seed: int) -> dict:
             run_study(study, folder, n_jobs=n_jobs, fresh=True)
             wall = time.perf_counter() - start
             out[f"samples_per_second_{n_jobs}_workers"] = n / wall
-            size = sum(f.stat().st_size for f in (folder / "store.zarr").rglob("*") if f.is_file())
+            size = sum(f.stat().st_size for f in (folder / STORE).rglob("*") if f.is_file())
             out["store_bytes_per_sample"] = size / n
     out["speedup_2_vs_1_workers"] = (
         out["samples_per_second_2_workers"] / out["samples_per_second_1_workers"]
