@@ -301,7 +301,9 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, delay):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
-    assert proc.returncode in (0, 130), err
+    # 130, or killed by the SIGINT itself when it lands while the interpreter shuts down after
+    # "netua: interrupted" (a shell reports that as 130 too)
+    assert proc.returncode in (0, 130, -signal.SIGINT), err
 
 
 def test_a_results_folder_that_cannot_take_the_tables_is_one_line(done, capsys):
