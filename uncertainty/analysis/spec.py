@@ -36,6 +36,7 @@ from uncertainty.study.defaults import default_analysis
 
 ANALYSIS_KEYS = {
     "quantiles", "milestones", "probabilities", "events", "groups", "outputs", "policy",
+    "discover",
 }  # fmt: skip
 #: failure policy when neither the command line nor the study's ``[analysis] policy`` gives one
 DEFAULT_POLICY = "refuse"
@@ -88,6 +89,7 @@ class AnalysisSpec:
     groups: tuple[GroupSpec, ...] = field(default_factory=tuple)
     outputs: tuple[str, ...] = ()
     policy: str | None = None
+    discover: tuple[dict[str, Any], ...] = ()
 
 
 def study_text(ds: xr.Dataset) -> str:
@@ -122,6 +124,7 @@ def load_analysis_spec(ds: xr.Dataset) -> AnalysisSpec:
         groups=tuple(_group(g, problems) for g in table.get("groups", [])),
         outputs=tuple(str(o) for o in table.get("outputs", [])),
         policy=None if table.get("policy") is None else str(table["policy"]),
+        discover=tuple(_discovery(d, problems) for d in table.get("discover", [])),
     )
     if spec.policy is not None and spec.policy not in POLICIES:
         problems.append(f"policy {spec.policy!r}: expected one of {list(POLICIES)}")
@@ -143,6 +146,18 @@ def resolve_policy(ds: xr.Dataset, given: str | None) -> str:
     if given is not None:
         return given
     return load_analysis_spec(ds).policy or DEFAULT_POLICY
+
+
+def _discovery(entry: Any, problems: list[str]) -> dict[str, Any]:
+    """A ``discover`` entry: ``where`` (required), ``name``, ``method``, ``density``."""
+    allowed = {"where", "name", "method", "density"}
+    if not isinstance(entry, dict) or not isinstance(entry.get("where"), str):
+        problems.append(f'discover entry {entry}: needs where = "OUTPUT[YEAR] OP VALUE"')
+        return {}
+    extra = set(entry) - allowed
+    if extra:
+        problems.append(f"discover entry {entry}: unknown key(s) {sorted(extra)}")
+    return {k: v for k, v in entry.items() if k in allowed}
 
 
 def _probability(entry: dict, problems: list[str]) -> ProbabilitySpec:

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "model.cli",  # solve, example
     "uncertainty.cli.run",  # run, status
     "uncertainty.cli.analysis",  # analyze, figures
+    "uncertainty.cli.discover",  # discover
     "uncertainty.cli.study",  # study
     "benchmarks.cli",  # bench
 )

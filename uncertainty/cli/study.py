@@ -41,7 +41,34 @@ def run_study_command(args: argparse.Namespace) -> int:
     paths = make_figures(summary.out, policy=args.policy)
     print(f"netua: wrote {len(paths)} files to {summary.out / 'figures'}")
     print(headline_probabilities(summary.out))
+    run_declared_discoveries(summary.out)
     return 0
+
+
+def run_declared_discoveries(out: Path) -> None:
+    """The study's ``[analysis] discover`` entries (scenario discovery), each with its tables and
+    figures; a condition no sample (or every sample) meets is noted, not an error."""
+    from uncertainty.analysis.discovery import INSTALL, NoContrastError
+    from uncertainty.analysis.spec import load_analysis_spec
+    from uncertainty.cli import note
+    from uncertainty.cli.discover import discover_and_write
+    from uncertainty.errors import AnalysisError
+    from uncertainty.store import open_results
+
+    for entry in load_analysis_spec(open_results(out)).discover:
+        options = {"name": entry.get("name"), "method": entry.get("method", "prim")}
+        options["threshold"] = float(entry.get("density", 0.8))
+        try:
+            found, _ = discover_and_write(out, entry["where"], **options)
+        except NoContrastError as exc:
+            note(f"discover: {exc}")
+            continue
+        except AnalysisError as exc:
+            if INSTALL not in str(exc):
+                raise
+            note(f"discover: skipped ({exc})")
+            return
+        print(f"netua: discover: {found.summary}")
 
 
 def headline_probabilities(out: Path) -> str:
