@@ -119,7 +119,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
         (["--scheduler", "tcp://127.0.0.1:1", "--n-jobs", "2"], 2, "--n-jobs with --scheduler"),
         (["--scheduler", "tcp://127.0.0.1:1"], 1, "cannot connect to the Dask scheduler"),
     ]
-    monkeypatch.setattr("uncertainty.engine.backends.CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr("uncertainty.engine.dask_backend.CONNECT_TIMEOUT", 1)
     for args, code, expected in cases:
         assert main(["run", str(study), *out, *args]) == code
         err = capsys.readouterr().err

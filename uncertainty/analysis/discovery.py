@@ -59,6 +59,8 @@ from uncertainty.store import Status
 CONDITION = re.compile(r"\s*(\w+)\s*(?:\[\s*(\d{4})\s*\])?\s*(<=|>=|<|>)\s*([-+\d.eE]+)\s*")
 METHODS = ("prim", "cart")
 INSTALL = "pip install 'netua[discover]'"
+#: quasi-p-value below which a PRIM restriction counts as significant in the summary
+SIGNIFICANT = 0.05
 
 
 class NoContrastError(AnalysisError):
@@ -97,12 +99,16 @@ class Discovery:
 
     @property
     def summary(self) -> str:
-        """The box in one plain sentence."""
+        """The box in one plain sentence: its significant restrictions (quasi-p < 0.05; CART
+        restrictions have none and are all listed), then how many weaker ones it has."""
         row = self.trajectory.loc[self.chosen]
-        limits = "; ".join(_limit_text(r) for r in self.box.itertuples()) or "no restriction"
+        strong = self.box[~(self.box.qp_value >= SIGNIFICANT)]
+        limits = "; ".join(_limit_text(r) for r in strong.itertuples()) or "no significant limit"
+        weak = len(self.box) - len(strong)
+        more = f"; +{weak} weaker restriction(s), quasi-p >= {SIGNIFICANT}" if weak else ""
         return (
-            f"{self.where}: {limits} (coverage {row.coverage:.2f}, density {row.density:.2f}, "
-            f"{int(self.outcome.sum())} of {len(self.outcome)} samples meet it)"
+            f"{self.where}: {limits}{more} (coverage {row.coverage:.2f}, density "
+            f"{row.density:.2f}, {int(self.outcome.sum())} of {len(self.outcome)} samples meet it)"
         )
 
 
@@ -260,7 +266,10 @@ def _prim(x: pd.DataFrame, y: np.ndarray, threshold: float, seed: int, resamples
     box.select(chosen)
     qp_values = box.qp[chosen]  # restricted input -> [qp of its lower, of its upper limit]
     np.random.seed(seed)  # PrimBox.resample draws with numpy's global generator
-    stable = box.resample(chosen, iterations=resamples)["reproduce coverage"]
+    try:
+        stable = box.resample(chosen, iterations=resamples)["reproduce coverage"]
+    except (AssertionError, ValueError):  # a half-sample with no (or only) rows meeting it
+        stable = pd.Series(dtype=float)
     rows = []
     for dim, qp in sorted(qp_values.items(), key=lambda item: min(_valid(item[1]))):
         lims = box.box_lims[chosen][dim]

@@ -42,8 +42,6 @@ BACKENDS = (LOKY, DASK)
 LOCAL_ALLOWED_FAILURES = 1
 #: seconds between two checks of the running tasks' time limits (loky)
 POLL_SECONDS = 0.5
-#: seconds to wait for a scheduler to answer
-CONNECT_TIMEOUT = 20
 
 
 class WorkerDied(Exception):  # noqa: N818 - an event, not a programming error

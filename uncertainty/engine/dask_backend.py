@@ -19,10 +19,13 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
-from uncertainty.engine.backends import CONNECT_TIMEOUT, DASK, LOCAL_ALLOWED_FAILURES, WorkerDied
+from uncertainty.engine.backends import DASK, LOCAL_ALLOWED_FAILURES, WorkerDied
 from uncertainty.errors import ClusterError, StudyError
 
 logger = logging.getLogger(__name__)
+
+#: seconds to wait for a scheduler to answer
+CONNECT_TIMEOUT = 20
 
 
 class DaskBackend:

@@ -11,8 +11,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
-from uncertainty.analysis.discovery import Discovery
+from uncertainty.analysis.discovery import SIGNIFICANT, Discovery
 from uncertainty.plot.style import WIDTH_1, color, label, panels, style
+
+LABEL_BOX = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}
 
 
 def trajectory_figure(found: Discovery, *, ax: Any = None) -> Axes:
@@ -52,21 +54,29 @@ def box_limits_figure(found: Discovery, *, ax: Any = None) -> Axes:
         for i, row in enumerate(box.itertuples()):
             ax.barh(i, 1.0, color="0.88", height=0.6)
             if isinstance(row.categories, str) and row.categories:
-                ax.text(0.5, i, "{" + row.categories.replace("|", ", ") + "}", ha="center",
-                        va="center")  # fmt: skip
+                text = "{" + row.categories.replace("|", ", ") + "}"
+                if row.qp_value == row.qp_value:
+                    text += f"  (quasi-p {row.qp_value:.2g})"
+                ax.text(0.5, i, text, ha="center", va="center", fontsize=6.5, bbox=LABEL_BOX)
                 continue
             span = row.range_upper - row.range_lower or 1.0
             lo, hi = (row.lower - row.range_lower) / span, (row.upper - row.range_lower) / span
-            ax.barh(i, hi - lo, left=lo, color=color(0), height=0.6)
-            ax.text(lo, i + 0.38, f"{row.lower:.3g}", ha="center", va="bottom", fontsize=6.5)
-            ax.text(hi, i + 0.38, f"{row.upper:.3g}", ha="center", va="bottom", fontsize=6.5)
+            strong = not row.qp_value >= SIGNIFICANT  # NaN (CART) counts as shown
+            ax.barh(i, hi - lo, left=lo, color=color(0), height=0.6, alpha=1.0 if strong else 0.4)
+            text = f"{row.lower:.3g} - {row.upper:.3g}"
+            if row.qp_value == row.qp_value:
+                text += f"  (quasi-p {row.qp_value:.2g})"
+            ax.text(0.5, i, text, ha="center", va="center", fontsize=6.5, bbox=LABEL_BOX)
         ax.set_yticks(range(len(box)), [label(p, None).split(" (")[0] for p in box.parameter])
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.6, len(box) - 0.1)
         ax.invert_yaxis()
         ax.set_xlabel("share of the input's sampled range (-)")
         row = found.trajectory.loc[found.chosen]
-        ax.set_title(f"box: coverage {row['coverage']:.2f}, density {row['density']:.2f}")
+        ax.set_title(
+            f"box: coverage {row['coverage']:.2f}, density {row['density']:.2f}; "
+            f"pale: quasi-p >= {SIGNIFICANT}"
+        )
     return ax
 
 
