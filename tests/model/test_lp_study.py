@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from benchmarks.fastpath import run_benchmark, study_text
@@ -51,6 +52,7 @@ def test_lp_study_same_store_with_one_and_two_workers(tmp_path):
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 
+@pytest.mark.slow  # the benchmark at a reduced size; `netua bench` itself runs it in full
 def test_benchmark_json_holds_every_figure(tmp_path):
     out = tmp_path / "bench.json"
     run_benchmark("example", n_samples=6, n_naive=2, n_engine=8, seed=2, out=out)
