@@ -167,8 +167,9 @@ def check_table(table, frame, schema, refs, units: UnitRegistry, sources, proble
     check_columns(table, frame, schema, problems)
     spec = schema[(schema.table == table) & schema.column.isin(frame.columns)]
     ctx = (table, problems, refs, units, sources)
-    for idx, row in frame.iterrows():
-        for s in spec.itertuples():
+    cells = list(spec.itertuples())  # once, not once per row
+    for idx, row in zip(frame.index, frame.to_dict("records"), strict=True):
+        for s in cells:
             check_cell(ctx, s, row[s.column].strip(), idx + 2)
         if row.get("source", "").strip() == "assumption" and not row.get("note", "").strip():
             problems.add(
