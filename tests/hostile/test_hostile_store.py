@@ -69,9 +69,9 @@ def done(tmp_path):
 
 
 def test_a_second_run_on_the_same_folder_is_refused_at_once(tmp_path):
-    study = _study(tmp_path, n=32, batch=2)
+    study = _study(tmp_path, n=16, batch=2)
     out = tmp_path / "out"
-    env = {**os.environ, "NETUA_TEST_SLOW": "0.04"}
+    env = {**os.environ, "NETUA_TEST_SLOW": "0.05"}
     cmd = [sys.executable, "-m", "uncertainty.cli", "run", str(study), "--out", str(out)]
     cmd += ["--no-progress", "--n-jobs", "1"]
     first = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)

@@ -173,8 +173,8 @@ def test_figures_are_the_same_with_or_without_analyze_first(tmp_path, sampler):
         return {"y": x[:, 0] + 0.5 * x[:, 1] ** 2, "z": np.floor(2030 + 10 * x[:, 2])}
 
     params = {"a": UNIT, "b": UNIT, "c": UNIT}
-    first = make_store(model, params, sampler, 64, seed=9, out=tmp_path / "first")
-    second = make_store(model, params, sampler, 64, seed=9, out=tmp_path / "second")
+    first = make_store(model, params, sampler, 32, seed=9, out=tmp_path / "first")
+    second = make_store(model, params, sampler, 32, seed=9, out=tmp_path / "second")
     assert main(["analyze", str(first)]) == 0
     assert main(["figures", str(first)]) == 0
     assert main(["figures", str(second)]) == 0

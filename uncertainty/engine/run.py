@@ -338,7 +338,7 @@ def _model_info(spec: ModelSpec, backend: Backend) -> dict[str, Any]:
 
 
 #: least grace (seconds) of the outside time limit beyond samples x timeout
-MIN_GRACE = 2.0
+MIN_GRACE = 1.0
 
 
 def _n_workers(n_jobs: int, oversubscribe: bool = False, notify: Notify | None = None) -> int:
