@@ -52,7 +52,8 @@ def fast_results(inputs, samples):
 
 
 def test_fast_path_equals_rebuild(inputs, samples, fast_results):
-    for params, (out, diag) in zip(samples, fast_results, strict=True):
+    # every other sample is rebuilt (0.8 s each); the order and warm-start tests use all 20
+    for params, (out, diag) in zip(samples[::2], fast_results[::2], strict=True):
         ref = solve_reference(inputs, Settings(), TARGETS, params)
         assert diag["rebuilt"] == 0
         assert float(out.cost) == pytest.approx(float(ref.cost), rel=1e-7)
