@@ -43,6 +43,7 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ from scipy import stats
 
 from uncertainty.analysis.design import design_of, independent_rows
 from uncertainty.analysis.events import compare
-from uncertainty.analysis.spec import AnalysisSpec
+from uncertainty.analysis.spec import AnalysisSpec, ProbabilitySpec
 from uncertainty.analysis.summaries import event_times
 from uncertainty.errors import AnalysisError
 from uncertainty.store import Status
@@ -65,21 +66,6 @@ SIGNIFICANT = 0.05
 
 class NoContrastError(AnalysisError):
     """No row, or every row, meets the condition: nothing to discover."""
-
-
-@dataclass(frozen=True)
-class Condition:
-    """``output[year] op value``."""
-
-    output: str
-    op: str
-    value: float
-    year: int | None = None
-
-    @property
-    def label(self) -> str:
-        where = f"[{self.year}]" if self.year is not None else ""
-        return f"{self.output}{where} {self.op} {self.value:g}"
 
 
 @dataclass
@@ -112,7 +98,7 @@ class Discovery:
         )
 
 
-def parse_where(text: str) -> list[Condition]:
+def parse_where(text: str) -> list[ProbabilitySpec]:
     """Parse ``OUTPUT[YEAR] OP VALUE [and ...]``; raise AnalysisError saying what is wrong."""
     parts = [p for p in re.split(r"\band\b", text) if p.strip()]
     if not parts:
@@ -126,7 +112,9 @@ def parse_where(text: str) -> list[Condition]:
                 "with OP one of <, <=, >, >= (e.g. 'coal_share[2030] >= 0.44'), joined by 'and'"
             )
         output, year, op, value = match.groups()
-        conditions.append(Condition(output, op, float(value), None if year is None else int(year)))
+        conditions.append(
+            ProbabilitySpec(output, op, float(value), None if year is None else int(year))
+        )
     return conditions
 
 
@@ -139,7 +127,7 @@ def default_name(text: str) -> str:
 
 
 def outcome(
-    ds: xr.Dataset, conditions: list[Condition], spec: AnalysisSpec
+    ds: xr.Dataset, conditions: list[ProbabilitySpec], spec: AnalysisSpec
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(meets, usable)`` over all rows: whether each row meets every condition, and whether it
     is an independent successful row with a value for each (failed rows are not usable)."""
@@ -165,17 +153,19 @@ def outcome(
     return meets & usable, usable
 
 
-def _values(da: xr.DataArray, cond: Condition) -> np.ndarray:
+def _values(da: xr.DataArray, cond: ProbabilitySpec) -> np.ndarray:
     has_year = "year" in da.dims
     if has_year != (cond.year is not None):
         need = "give its year, e.g. name[2030]" if has_year else "it has no year"
-        raise AnalysisError(f"--where {cond.label}: {cond.output!r} {need}")
+        raise AnalysisError(f"--where {cond.condition}: {cond.output!r} {need}")
     if has_year:
         if cond.year not in da["year"].values:
-            raise AnalysisError(f"--where {cond.label}: year {cond.year} not in the horizon")
+            raise AnalysisError(f"--where {cond.condition}: year {cond.year} not in the horizon")
         da = da.sel(year=cond.year)
     if da.dims != ("sample",):
-        raise AnalysisError(f"--where {cond.label}: {cond.output!r} is not one number per sample")
+        raise AnalysisError(
+            f"--where {cond.condition}: {cond.output!r} is not one number per sample"
+        )
     return np.asarray(da.values, dtype=float)
 
 
@@ -382,8 +372,6 @@ def _limit_text(row) -> str:
 def write_tables(found: Discovery, directory) -> list:
     """Write ``discover_<name>.csv`` (the box sequence), ``box_<name>.csv`` (the chosen box) and
     ``rsa_<name>.csv`` (the filtering table) into ``directory``; return the paths."""
-    from pathlib import Path
-
     directory = Path(directory)
     trajectory = found.trajectory.rename_axis("box").reset_index()
     trajectory.insert(1, "chosen", trajectory["box"] == found.chosen)

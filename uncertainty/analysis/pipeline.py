@@ -81,9 +81,16 @@ def analyze(
     StoreNotFoundError, EmptyStoreError, FailedSamplesError, AnalysisError
         All ``ValueError`` subclasses with one clear message.
     """
-    settings = settings or AnalysisSettings(**options)
+    return _analyze(directory, settings or AnalysisSettings(**options))[0]
+
+
+def _analyze(
+    directory: str | Path, settings: AnalysisSettings
+) -> tuple[dict[str, pd.DataFrame], AnalysisSettings]:
+    """The tables of the store in ``directory`` and the settings with the policy resolved."""
     ds = open_results(directory)
-    return analyze_store(ds, settings, messages=read_failures(directory))
+    settings = replace(settings, policy=resolve_policy(ds, settings.policy))
+    return analyze_store(ds, settings, messages=read_failures(directory)), settings
 
 
 def analysable_outputs(ds: xr.Dataset) -> list[str]:
@@ -211,10 +218,7 @@ def run_analysis(
     directory: str | Path, settings: AnalysisSettings | None = None
 ) -> dict[str, pd.DataFrame]:
     """Analyse the store in ``directory`` and write every table beside it (used by the CLI)."""
-    settings = settings or AnalysisSettings()
-    ds = open_results(directory)
-    settings = replace(settings, policy=resolve_policy(ds, settings.policy))
-    tables = analyze_store(ds, settings, messages=read_failures(directory))
+    tables, settings = _analyze(directory, settings or AnalysisSettings())
     attrs = {
         "policy": settings.policy,
         "seed": settings.seed,

@@ -54,10 +54,15 @@ class ProbabilitySpec:
     year: int | None = None
 
     @property
+    def condition(self) -> str:
+        """The condition alone, e.g. ``coal_share[2030] >= 0.44`` (``netua discover --where``)."""
+        where = f"[{self.year}]" if self.year is not None else ""
+        return f"{self.output}{where} {self.op} {self.value:g}"
+
+    @property
     def label(self) -> str:
         """Readable statement, e.g. ``P(coal_share[2030] >= 0.44)``."""
-        where = f"[{self.year}]" if self.year is not None else ""
-        return f"P({self.output}{where} {self.op} {self.value:g})"
+        return f"P({self.condition})"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-POLICIES = ("refuse", "drop-blocks")
+from uncertainty.analysis.design import POLICIES
+
 #: default worker processes of ``run`` and ``study``: one per CPU
 DEFAULT_N_JOBS = -1
 #: bootstrap resamples accepted (each costs a pass over the design)
