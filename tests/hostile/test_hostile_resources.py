@@ -103,7 +103,10 @@ def test_an_edited_helper_module_is_a_code_change_on_resume(tmp_path, capsys):
     _one_line(capsys, "model_helpers", "--allow-code-change")
 
 
-def test_workers_die_with_their_parent(tmp_path):
+@pytest.mark.parametrize("delay", [0.0, 1.5], ids=["starting", "inside-the-model"])
+def test_workers_die_with_their_parent(tmp_path, delay):
+    """Workers die with the run, whether the parent is killed while they start (no task yet)
+    or while they hang inside the model."""
     study = _study(tmp_path, n=4, model="m:hang")
     cmd = [sys.executable, "-m", "uncertainty.cli", "run", str(study), "--out", str(tmp_path / "o")]
     cmd += ["--no-progress", "--n-jobs", "2"]
@@ -114,7 +117,7 @@ def test_workers_die_with_their_parent(tmp_path):
         time.sleep(0.2)
         workers = _children(parent.pid)
     assert workers, "no worker process started"
-    time.sleep(1.0)  # the workers are inside the hanging model now
+    time.sleep(delay)
     workers = sorted(set(workers) | set(_children(parent.pid)))
     os.kill(parent.pid, signal.SIGKILL)  # only the parent
     parent.wait()
@@ -122,10 +125,17 @@ def test_workers_die_with_their_parent(tmp_path):
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     alive = [w for w in workers if _alive(w)]
-    names = {w: (Path("/proc") / str(w) / "cmdline").read_bytes()[:120] for w in alive}
+    names = {w: _cmdline(w)[:120] for w in alive}
     for pid in alive:
         os.kill(pid, signal.SIGKILL)
     assert not alive, f"workers {names} kept running after their parent was killed"
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _children(pid: int) -> list[int]:

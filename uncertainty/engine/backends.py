@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from joblib.externals.loky import get_reusable_executor
 
+from uncertainty.engine.worker import prepare_worker
 from uncertainty.errors import StudyError
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,9 @@ class LokyBackend:
     def _executor(self) -> Any:
         """Return loky's reusable pool (a new one after a worker died)."""
         # every worker watches its parent from the start, busy or idle (engine/worker.py)
-        return get_reusable_executor(max_workers=self.n_workers, timeout=60)
+        return get_reusable_executor(
+            max_workers=self.n_workers, timeout=60, initializer=prepare_worker
+        )
 
     def submit(self, fn: Callable[..., Any], *args: Any, samples: int = 0) -> Any:
         future = self._executor().submit(fn, *args)

@@ -1,7 +1,8 @@
 """Hygiene of a worker process: it dies with its parent, leaves Ctrl-C to the parent, and
 stops a sample at its time limit.
 
-Called once per worker process before its first task (:func:`prepare_worker`):
+Called once per worker process as it starts (loky's initializer, :func:`prepare_worker`; again,
+as a no-op, before each task):
 
 - **dies with its parent**: a daemon thread polls the parent's pid; when the parent is gone (killed,
   not only interrupted) the worker exits at once, even while a model hangs in Python code. A model
