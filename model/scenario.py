@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import xarray as xr
 
@@ -13,8 +14,16 @@ from model.peak import year_text
 from model.solve import solve_model
 
 
-def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> xr.Dataset:
-    """Build and solve the LP for loaded inputs; return the outputs Dataset."""
+class Solved(NamedTuple):
+    """A solved scenario: its outputs, the solution arrays and the build context."""
+
+    outputs: xr.Dataset
+    solution: dict
+    ctx: Any
+
+
+def solve_built(inputs, settings: Settings | None = None, **solver_options) -> Solved:
+    """Build and solve the LP for loaded inputs; return outputs, solution arrays and context."""
     m, ctx = build_model(inputs, settings)
     seconds = solve_model(m, **solver_options)
     duals = {}
@@ -24,7 +33,8 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
     if "carbon_budget" in m.constraints:
         duals["carbon_budget"] = float(m.constraints["carbon_budget"].dual.values)
     prep = prepare_extraction(ctx)
-    out = extract_outputs(prep, solution_arrays(ctx), duals, float(m.objective.value))
+    solution = solution_arrays(ctx)
+    out = extract_outputs(prep, solution, duals, float(m.objective.value))
     if ctx.settings.latest_peak:
         out = out.assign(latest_peak_outputs(m, ctx, float(m.objective.value)))
     out.attrs.update(
@@ -33,7 +43,12 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
         dataset=str(inputs.path),
         scenario=ctx.settings.scenario,
     )
-    return out
+    return Solved(out, solution, ctx)
+
+
+def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> xr.Dataset:
+    """Build and solve the LP for loaded inputs; return the outputs Dataset."""
+    return solve_built(inputs, settings, **solver_options).outputs
 
 
 def latest_peak_outputs(m, ctx, objective: float) -> dict:

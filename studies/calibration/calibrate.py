@@ -46,10 +46,13 @@ def load_china(path: Path = CHINA_DATA):
     return inputs
 
 
-def solve_china(path: Path = CHINA_DATA, *, history: bool = True, scenario: str = "medium"):
-    """Load, build and solve; return outputs, the solution arrays, the context and timings."""
+def solve_china(
+    path: Path = CHINA_DATA, *, history: bool = True, scenario: str = "medium", inputs=None
+):
+    """Load (unless ``inputs`` are given), build and solve; return outputs, the solution arrays,
+    the context and timings."""
     t0 = time.perf_counter()
-    inputs = load_china(path)
+    inputs = load_china(path) if inputs is None else inputs
     t1 = time.perf_counter()
     m, ctx = build_model(inputs, Settings(history=history, scenario=scenario))
     t2 = time.perf_counter()

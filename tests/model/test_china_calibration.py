@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.load import CHINA_DATA, load_inputs
+from model.load import CHINA_DATA
 
 REPO = Path(__file__).resolve().parents[2]
 CALIBRATE = REPO / "studies" / "calibration" / "calibrate.py"
@@ -48,9 +48,9 @@ cal = _calibrate_module()
 
 
 @pytest.fixture(scope="module")
-def solved():
+def solved(china_inputs):
     """History on, medium scenario: outputs, solution arrays and context."""
-    out, sol, ctx, _ = cal.solve_china()
+    out, sol, ctx, _ = cal.solve_china(inputs=china_inputs)
     return out, sol, ctx
 
 
@@ -60,8 +60,8 @@ def values(solved):
     return cal.statistics(out, ctx)
 
 
-def test_china_dataset_loads():
-    inputs = load_inputs(CHINA_DATA)
+def test_china_dataset_loads(china_inputs):
+    inputs = china_inputs
     assert 60 <= len(inputs.techs) <= 120
     required = {
         "power",
@@ -97,9 +97,9 @@ def test_calibration_target(values, row):
 
 
 @pytest.fixture(scope="module")
-def history_off():
-    out, _, ctx, _ = cal.solve_china(history=False)
-    return out, ctx
+def history_off(china_replication):
+    """The model's own path: history off, medium growth (tests/conftest.py)."""
+    return china_replication.outputs, china_replication.ctx
 
 
 def test_history_rows_are_held_by_the_constraint(values, history_off):

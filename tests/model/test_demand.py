@@ -25,8 +25,8 @@ def _derive_module():
 
 
 @pytest.fixture(scope="module")
-def china():
-    return load_inputs(CHINA_DATA)
+def china(china_inputs):
+    return china_inputs
 
 
 def _copy(tmp_path) -> Path:

@@ -11,29 +11,20 @@ import numpy as np
 import pytest
 
 from model.build import Settings
-from model.load import CHINA_DATA, load_inputs
-from model.scenario import solve_inputs
+from model.fastpath import ParametricLP
 
 SEE = "known deviation, see docs/validation.md"
 
 
 @pytest.fixture(scope="module")
-def inputs():
-    return load_inputs(CHINA_DATA)
-
-
-def _solve(inputs, sink_gt: float, growth: str = "medium", **overrides):
-    return solve_inputs(
-        inputs,
-        Settings(
-            scenario=growth, natural_sink=sink_gt * 1000.0, history=False, overrides=overrides
-        ),
-    )
+def inputs(china_inputs):
+    return china_inputs
 
 
 @pytest.fixture(scope="module")
-def medium(inputs):
-    return _solve(inputs, 2.0)
+def medium(china_replication):
+    """Medium growth, sink 2 Gt, history off (tests/conftest.py: shared with the calibration)."""
+    return china_replication.outputs
 
 
 @pytest.mark.xfail(strict=True, reason=SEE)
@@ -86,9 +77,14 @@ def test_no_backstop(medium):
 
 @pytest.fixture(scope="module")
 def sweep(inputs):
-    """Sink sweep reported to the horizon end (2070), so every neutrality row's price shows."""
-    outs = [_solve(inputs, s, report_end_year=2070) for s in (0.5, 2.0, 3.5)]
-    return outs, np.array([0.5, 2.0, 3.5])
+    """Sink sweep reported to the horizon end (2070), so every neutrality row's price shows.
+
+    Solved by the fast path (one build, a warm re-solve per sink; it equals the rebuild:
+    tests/model/test_fastpath.py and every study's audit)."""
+    settings = Settings(scenario="medium", history=False, overrides={"report_end_year": 2070})
+    lp = ParametricLP(inputs, settings, {"sink": "natural_sink"})
+    sinks = np.array([0.5, 2.0, 3.5])
+    return [lp.solve_sample({"sink": s})[0] for s in sinks], sinks
 
 
 def test_sink_sweep_cost_and_price_non_increasing(sweep):
