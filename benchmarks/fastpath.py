@@ -125,7 +125,7 @@ def study_text(data: str, n: int, seed: int) -> str:
         f"n = {n}",
         f"seed = {seed}",
         'outputs = ["co2", "coal_share", "peak_year", "cost", "solve_seconds", "iterations",'
-        ' "warm"]',
+        ' "warm", "anchor"]',
         "",
         "[model_options]",
         f'data = "{data}"',

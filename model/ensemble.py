@@ -34,6 +34,10 @@ class ChinaLP:
         Demand scenario used when no parameter targets ``growth``.
     history : bool
         Hold 2021-2024 to observations.
+    anchors : int, optional
+        Number of warm-start anchors the engine places in the study's space (default
+        :attr:`default_anchors`; 0: every sample starts from the reference basis). Read by the
+        engine (uncertainty/engine/anchors.py), which hands them over through :meth:`set_anchors`.
     audit_share : float
         Share of samples (chosen by a hash of their parameters, so independent of order and
         workers) also solved by the reference rebuild; their relative objective gap is the output
@@ -42,6 +46,9 @@ class ChinaLP:
         Further :class:`model.build.Settings` fields.
     """
 
+    #: warm-start anchors when the study does not say (measured: benchmarks/fastpath.py)
+    default_anchors = 16
+
     def __init__(
         self,
         targets: dict,
@@ -49,6 +56,7 @@ class ChinaLP:
         data: str | None = None,
         growth: str = "medium",
         history: bool = True,
+        anchors: int | None = None,
         audit_share: float = 0.0,
         **settings,
     ):
@@ -68,9 +76,14 @@ class ChinaLP:
         """Hash of the model data (recorded in the study's manifest)."""
         return self.inputs.data_hash
 
-    def evaluate(self, params: dict) -> dict:
-        """Outputs of one sample: every model output plus solve diagnostics."""
-        out, diagnostics = self.lp.solve_sample(params)
+    def set_anchors(self, anchors: list[dict]) -> None:
+        """The study's warm-start anchors (parameter sets), from the engine."""
+        self.lp.set_anchors(anchors)
+
+    def evaluate(self, params: dict, anchor: int | None = None) -> dict:
+        """Outputs of one sample (started from anchor ``anchor``'s basis, if given): every
+        model output plus solve diagnostics."""
+        out, diagnostics = self.lp.solve_sample(params, anchor)
         result: dict = {name: out[name] for name in out.data_vars}
         result.update(diagnostics)
         result["audit_gap"] = self._audit(params, float(out.cost))

@@ -163,6 +163,28 @@ class ParametricLP:
         self.ref_basis = self.highs.getBasis()
         self.ref_iterations = int(self.highs.getInfo().simplex_iteration_count)
         self.warm_limit = warm_iteration_limit or max(1000, 5 * self.ref_iterations)
+        self.anchors: list[dict] = []
+        self._anchor_bases: dict[int, highspy.HighsBasis] = {}
+
+    def set_anchors(self, anchors: list[dict]) -> None:
+        """Warm-start anchors: parameter sets whose optimal bases samples may start from.
+
+        Each anchor is solved when a sample first asks for it, from the reference basis, so its
+        basis is the same in every process whatever ran before (uncertainty/engine/anchors.py).
+        """
+        self.anchors = [dict(a) for a in anchors]
+        self._anchor_bases = {}
+
+    def start_basis(self, anchor: int | None) -> highspy.HighsBasis:
+        """The basis a sample starts from: the reference, or anchor ``anchor``'s optimum."""
+        if anchor is None:
+            return self.ref_basis
+        if anchor not in self._anchor_bases:
+            sample = self.compiled.sample(self.anchors[anchor])
+            self.apply_vectors(self.compiled.vectors(sample))
+            self._warm_solve(self.ref_basis)
+            self._anchor_bases[anchor] = self.highs.getBasis()
+        return self._anchor_bases[anchor]
 
     def _coefficient_maps(self) -> None:
         """For each family of :func:`model.equations.moved_coefficients` present in the model:
@@ -269,22 +291,25 @@ class ParametricLP:
             out[name] = (-INF, limit * scale)
         return out
 
-    def solve_sample(self, params: dict) -> tuple[xr.Dataset, dict]:
-        """Apply ``params``, re-solve warm from the reference basis, extract outputs.
+    def solve_sample(self, params: dict, anchor: int | None = None) -> tuple[xr.Dataset, dict]:
+        """Apply ``params``, re-solve warm from the reference basis (or from anchor ``anchor``'s
+        basis, :meth:`start_basis`), extract outputs.
 
         Returns
         -------
         outputs : xarray.Dataset
             As :func:`model.outputs.extract_outputs`.
         diagnostics : dict
-            ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0)
-            and, with the latest-peak search, ``latest_peak_seconds``.
+            ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0),
+            ``anchor`` (its index, -1 for the reference) and, with the latest-peak search,
+            ``latest_peak_seconds``.
         """
+        basis = self.start_basis(anchor)
         sample = self.compiled.sample(params)
         vectors = self.compiled.vectors(sample)
         self.apply_vectors(vectors)
         start = time.perf_counter()
-        iterations, warm = self._warm_solve()
+        iterations, warm = self._warm_solve(basis)
         seconds = time.perf_counter() - start
         out = self._extract(sample, vectors["df"])
         diagnostics = {
@@ -292,6 +317,7 @@ class ParametricLP:
             "iterations": iterations,
             "warm": float(warm),
             "rebuilt": 0.0,
+            "anchor": float(-1 if anchor is None else anchor),
         }
         if self.latest_peak is not None:
             start = time.perf_counter()
@@ -300,10 +326,10 @@ class ParametricLP:
             diagnostics["latest_peak_seconds"] = time.perf_counter() - start
         return out, diagnostics
 
-    def _warm_solve(self) -> tuple[int, bool]:
-        """Solve from the reference basis; on failure or too many iterations, cold with presolve."""
+    def _warm_solve(self, basis: highspy.HighsBasis) -> tuple[int, bool]:
+        """Solve from ``basis``; on failure or too many iterations, cold with presolve."""
         h = self.highs
-        h.setBasis(self.ref_basis)
+        h.setBasis(basis)
         h.setOptionValue("simplex_iteration_limit", self.warm_limit)
         h.run()
         iterations = int(h.getInfo().simplex_iteration_count)

@@ -4,7 +4,10 @@ A study's ``model = "package.module:attr"`` names either
 
 - a function, called per sample as ``f(**params)``, or
 - a class (the fast path): each worker process instantiates it once as ``cls(targets={name:
-  target}, **model_options)`` and calls ``instance.evaluate(params)`` per sample.
+  target}, **model_options)`` and calls ``instance.evaluate(params)`` per sample. A class with
+  ``set_anchors(anchors)`` is handed the study's warm-start anchors once and called as
+  ``instance.evaluate(params, anchor=k)`` with each sample's nearest anchor
+  (:mod:`uncertainty.engine.anchors`).
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -18,6 +21,7 @@ once, and the time limit is raised in that thread by a timer instead of ``SIGALR
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.machinery
@@ -34,6 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from uncertainty.engine.anchors import anchor_count, anchor_points, anchor_values, nearest_anchor
 from uncertainty.engine.worker import SampleTimeout, prepare_worker, time_limit
 from uncertainty.errors import StudyError
 from uncertainty.store.format import OUTPUT_ATTRS, Output, Status
@@ -66,13 +71,17 @@ class ModelSpec:
     source_hash: str | None = None
     helper_hashes: dict[str, str] = field(default_factory=dict)
     study_folder: str | None = None
+    #: warm-start anchors (engine/anchors.py): their inputs (model values) and unit points
+    anchors: tuple[dict[str, Any], ...] = ()
+    anchor_unit: tuple[tuple[float, ...], ...] = ()
 
     def cache_key(self) -> tuple[str, ...]:
         """Return the key of this model's evaluator in the per-process cache."""
         options = json.dumps(self.model_options, sort_keys=True, default=str)
         paths = json.dumps(self.search_paths)
         helpers = json.dumps(self.helper_hashes, sort_keys=True)
-        return (self.model, options, paths, str(self.source_hash), helpers)
+        anchors = json.dumps(self.anchors, sort_keys=True, default=str)
+        return (self.model, options, paths, str(self.source_hash), helpers, anchors)
 
 
 class SampleResult(NamedTuple):
@@ -105,6 +114,8 @@ def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
         ) from None
     if not callable(obj):
         raise StudyError(f"{where}: [study] model: {study.model!r} is not a function or class")
+    unit = anchor_points(study, anchor_count(study, obj))
+    values = anchor_values(study, unit)
     return ModelSpec(
         model=study.model,
         parameters=study.parameters,
@@ -116,6 +127,11 @@ def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
         source_hash=source_hash(obj),
         helper_hashes=helper_hashes(study.model, obj, search_paths),
         study_folder=folder,
+        anchors=tuple(
+            {p.name: _model_value(p, x) for p, x in zip(study.parameters, row, strict=True)}
+            for row in values
+        ),
+        anchor_unit=tuple(tuple(float(u) for u in row) for row in unit),
     )
 
 
@@ -209,6 +225,8 @@ def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]
         if isinstance(obj, type):
             targets = {p.name: p.target for p in spec.parameters}
             instance = obj(targets=targets, **spec.model_options)
+            if spec.anchors:
+                instance.set_anchors(list(spec.anchors))
             _CACHE[key] = (instance, instance.evaluate)
         else:
             _CACHE[key] = (obj, lambda params: obj(**params))
@@ -240,10 +258,14 @@ def evaluate_batch(spec: ModelSpec, sample_ids: np.ndarray, rows: np.ndarray) ->
     prepare_worker()
     with _LOCK:
         _, evaluate = get_evaluator(spec)
+        starts = [None] * len(rows)
+        if spec.anchors:  # each sample starts from its nearest anchor (engine/anchors.py)
+            starts = nearest_anchor(spec.parameters, np.array(spec.anchor_unit), rows).tolist()
         results = []
-        for sample_id, row in zip(sample_ids, rows, strict=True):
+        for sample_id, row, anchor in zip(sample_ids, rows, starts, strict=True):
             params = {p.name: _model_value(p, x) for p, x in zip(spec.parameters, row, strict=True)}
-            results.append(_evaluate_one(spec, evaluate, int(sample_id), params))
+            call = evaluate if anchor is None else functools.partial(evaluate, anchor=anchor)
+            results.append(_evaluate_one(spec, call, int(sample_id), params))
     return results
 
 

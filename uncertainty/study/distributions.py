@@ -40,6 +40,10 @@ class Uniform:
         """Return the values at unit-interval points ``u``."""
         return self.lower + (self.upper - self.lower) * np.asarray(u, dtype=float)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Return the unit-interval points of values ``x`` (the inverse of :meth:`ppf`)."""
+        return np.clip((np.asarray(x, dtype=float) - self.lower) / (self.upper - self.lower), 0, 1)
+
 
 @dataclass(frozen=True)
 class Triangular:
@@ -65,6 +69,13 @@ class Triangular:
         c = (self.mode - self.lower) / width
         return stats.triang.ppf(u, c, loc=self.lower, scale=width)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Return the unit-interval points of values ``x`` (the inverse of :meth:`ppf`)."""
+        from scipy import stats
+
+        width = self.upper - self.lower
+        return stats.triang.cdf(x, (self.mode - self.lower) / width, loc=self.lower, scale=width)
+
 
 @dataclass(frozen=True)
 class Normal:
@@ -84,6 +95,12 @@ class Normal:
         from scipy import stats
 
         return stats.norm.ppf(np.clip(u, EPS, 1 - EPS), loc=self.mean, scale=self.std)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Return the unit-interval points of values ``x`` (the inverse of :meth:`ppf`)."""
+        from scipy import stats
+
+        return stats.norm.cdf(x, loc=self.mean, scale=self.std)
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,14 @@ class TruncatedNormal:
         b = (self.upper - self.mean) / self.std
         return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.std)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Return the unit-interval points of values ``x`` (the inverse of :meth:`ppf`)."""
+        from scipy import stats
+
+        a = (self.lower - self.mean) / self.std
+        b = (self.upper - self.mean) / self.std
+        return stats.truncnorm.cdf(x, a, b, loc=self.mean, scale=self.std)
+
 
 @dataclass(frozen=True)
 class LogNormal:
@@ -130,6 +155,12 @@ class LogNormal:
 
         u = np.clip(u, EPS, 1 - EPS)
         return stats.lognorm.ppf(u, self.log_std, scale=math.exp(self.log_mean))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Return the unit-interval points of values ``x`` (the inverse of :meth:`ppf`)."""
+        from scipy import stats
+
+        return stats.lognorm.cdf(x, self.log_std, scale=math.exp(self.log_mean))
 
 
 @dataclass(frozen=True)
@@ -174,6 +205,18 @@ class Choice:
         if self.numeric:
             return np.asarray(self.choices, dtype=float)[idx]
         return idx.astype(float)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Return the middle of each stored value's interval of the unit line."""
+        w = np.ones(len(self.choices)) if self.weights is None else np.asarray(self.weights, float)
+        edges = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+        x = np.asarray(x, dtype=float)
+        if self.numeric:
+            values = np.asarray(self.choices, dtype=float)
+            idx = np.argmin(np.abs(values[None, :] - x.reshape(-1, 1)), axis=1).reshape(x.shape)
+        else:
+            idx = np.rint(x).astype(int)
+        return (edges[idx] + edges[idx + 1]) / 2
 
     def model_value(self, x: float) -> Any:
         """Return the choice itself for a stored input value ``x``."""

@@ -1,0 +1,73 @@
+"""Warm-start anchors (issue 17): placed by the study alone, a sample's nearest anchor by its
+inputs alone, a choice's category first, a bad count refused with the key and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from uncertainty.engine.anchors import anchor_count, anchor_points, anchor_values, nearest_anchor
+from uncertainty.errors import StudyError
+from uncertainty.study.space import study_from_dict
+
+
+def _study(anchors=None, seed=3):
+    options = {} if anchors is None else {"anchors": anchors}
+    return study_from_dict(
+        {
+            "study": {"name": "a", "model": "m:f", "sampler": "mc", "n": 8, "seed": seed,
+                      "outputs": ["y"]},
+            "model_options": options,
+            "parameters": {
+                "x": {"distribution": "uniform", "lower": 0, "upper": 10},
+                "policy": {"distribution": "choice", "choices": ["none", "budget", "ets"]},
+                "z": {"distribution": "normal", "mean": 0, "std": 1},
+            },
+        }
+    )  # fmt: skip
+
+
+class Fast:
+    default_anchors = 4
+
+    def set_anchors(self, anchors):
+        pass
+
+
+def test_anchors_depend_on_the_study_alone():
+    a, b = anchor_points(_study(), 8), anchor_points(_study(), 8)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, anchor_points(_study(seed=4), 8))
+    assert a.shape == (8, 3) and ((a > 0) & (a < 1)).all()
+    # a choice sits at the middle of its category's interval: 1/6, 1/2 or 5/6
+    assert set(np.round(a[:, 1], 6)) <= {round(1 / 6, 6), 0.5, round(5 / 6, 6)}
+
+
+def test_nearest_anchor_prefers_the_samples_category():
+    study = _study()
+    params = study.parameters
+    unit = np.array([[0.5, 1 / 6, 0.5], [0.9, 1 / 2, 0.9]])  # anchor 0: policy none; 1: budget
+    # a sample next to anchor 0 in x and z but of category "budget" starts from anchor 1
+    rows = np.array([[5.0, 1.0, 0.0], [5.0, 0.0, 0.0], [9.0, 0.0, 1.28]])
+    np.testing.assert_array_equal(nearest_anchor(params, unit, rows), [1, 0, 0])
+    # without a matching category, the numeric distance decides
+    rows = np.array([[9.0, 2.0, 1.28], [5.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(nearest_anchor(params, unit, rows), [1, 0])
+
+
+def test_an_anchors_inputs_map_back_to_its_point():
+    study = _study()
+    unit = anchor_points(study, 16)
+    values = anchor_values(study, unit)
+    np.testing.assert_array_equal(nearest_anchor(study.parameters, unit, values), np.arange(16))
+
+
+def test_anchor_count_from_the_class_or_the_study():
+    assert anchor_count(_study(), Fast) == 4
+    assert anchor_count(_study(anchors=0), Fast) == 0
+    assert anchor_count(_study(anchors=32), Fast) == 32
+    assert anchor_count(_study(), lambda **kw: kw) == 0  # a function takes none
+    with pytest.raises(StudyError, match=r"\[model_options\] anchors = -1: give a whole number"):
+        anchor_count(_study(anchors=-1), Fast)
+    with pytest.raises(StudyError, match="anchors = 'many'"):
+        anchor_count(_study(anchors="many"), Fast)
