@@ -18,6 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=64,
         help="samples of the 1- vs 2-worker engine run (0: skip)",
     )
+    p.add_argument(
+        "--multi", type=int, default=3, help="samples of the latest-peak search (0: skip)"
+    )
+    p.add_argument("--options-samples", type=int, default=6, help="samples per solver option")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("results/benchmarks/fastpath.json"))
     p.set_defaults(func=run_bench)
@@ -32,6 +36,8 @@ def run_bench(args: argparse.Namespace) -> int:
         n_samples=args.samples,
         n_naive=args.naive,
         n_engine=args.engine_samples,
+        n_multi=args.multi,
+        n_options=args.options_samples,
         seed=args.seed,
         out=args.out,
     )

@@ -17,15 +17,20 @@ import resource
 import statistics
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.solver import multi_solve, scale_estimate, solver_options
 from model.build import Settings, resolve_settings
+from model.ensemble import ChinaLP
 from model.fastpath import ParametricLP, solve_reference
 from model.load import CHINA_DATA, EXAMPLE_DATA, load_inputs
 from model.parameters import apply_parameters
+from uncertainty.engine.anchors import anchor_points, anchor_values, nearest_anchor
 from uncertainty.store.format import STORE
+from uncertainty.study.space import study_from_dict
 
 #: parameter -> (target, lower, upper); sampled uniformly
 PARAMETERS = {
@@ -73,29 +78,36 @@ def time_naive(inputs, targets, samples) -> list[float]:
     return times
 
 
-def time_fast(lp: ParametricLP, samples) -> tuple[list[float], list[dict]]:
-    """Seconds per sample of (b) and the diagnostics of each sample."""
+def time_fast(lp: ParametricLP, samples, starts) -> tuple[list[float], list[dict]]:
+    """Seconds per sample of (b) (``starts``: each sample's anchor, None for the reference
+    basis: (b0)) and the diagnostics of each sample."""
     times, diags = [], []
-    for params in samples:
+    for params, anchor in zip(samples, starts, strict=True):
         start = time.perf_counter()
-        _, diag = lp.solve_sample(params)
+        _, diag = lp.solve_sample(params, anchor)
         times.append(time.perf_counter() - start)
         diags.append(diag)
     return times, diags
 
 
-def time_floor(lp: ParametricLP, samples) -> tuple[list[float], list[float], list[int]]:
-    """(c): precomputed vectors pushed and re-solved warm; also cold seconds and iterations."""
+def sample_vectors(lp: ParametricLP, samples) -> list[dict]:
+    """Each sample's vectors, computed the readable way (outside the timed floor)."""
     vectors = []
     for params in samples:
         inputs, settings = apply_parameters(lp.inputs, lp.settings, params, lp.targets)
         vectors.append(lp.vectors(inputs, settings, resolve_settings(inputs, settings)))
+    return vectors
+
+
+def time_floor(lp: ParametricLP, vectors, bases) -> tuple[list[float], list[float], list[int]]:
+    """(c): precomputed vectors pushed and re-solved warm from the same start basis as (b);
+    also cold seconds and iterations."""
     warm, cold, cold_iters = [], [], []
     h = lp.highs
-    for vec in vectors:
+    for vec, basis in zip(vectors, bases, strict=True):
         start = time.perf_counter()
         lp.apply_vectors(vec)
-        h.setBasis(lp.ref_basis)
+        h.setBasis(basis)
         h.run()
         warm.append(time.perf_counter() - start)
         h.clearSolver()
@@ -171,10 +183,13 @@ def run_benchmark(
     n_samples: int = 40,
     n_naive: int = 5,
     n_engine: int = 64,
+    n_multi: int = 3,
+    n_options: int = 6,
     seed: int = 1,
     out: Path | None = None,
 ) -> dict:
-    """Run (a), (b), (c) on the same samples and the engine throughput; save and return JSON."""
+    """Run (a), (b), (b0), (c) on the same samples, the solver options, the multi-solve
+    multiple and the engine throughput; save and return JSON."""
     from joblib import Parallel, delayed
 
     inputs = load_inputs(DATA[data])
@@ -183,9 +198,21 @@ def run_benchmark(
     start = time.perf_counter()
     lp = ParametricLP(inputs, Settings(), targets)
     build = time.perf_counter() - start
+    study = study_from_dict(tomllib.loads(study_text(data, n_samples, seed)))
+    unit = anchor_points(study, ChinaLP.default_anchors)
+    anchors = [dict(zip(study.names, row, strict=True)) for row in anchor_values(study, unit)]
+    matrix = np.array([[p[name] for name in study.names] for p in samples])
+    starts = nearest_anchor(study.parameters, unit, matrix).tolist()
+    lp.set_anchors(anchors)
+    start = time.perf_counter()
+    bases = [lp.start_basis(k) for k in starts]  # each anchor solved once, here
+    anchor_setup = time.perf_counter() - start
     naive = time_naive(inputs, targets, samples[:n_naive])
-    fast, diags = time_fast(lp, samples)
-    floor, cold, cold_iters = time_floor(lp, samples)
+    fast, diags = time_fast(lp, samples, starts)
+    fast0, diags0 = time_fast(lp, samples, [None] * len(samples))
+    vectors = sample_vectors(lp, samples)
+    floor, cold, cold_iters = time_floor(lp, vectors, bases)
+    options = solver_options(lp, vectors[:n_options], bases[:n_options])
     memory = Parallel(n_jobs=1, backend="loky")(
         delayed(_worker_memory)(data, samples[:5]) for _ in range(1)
     )[0]
@@ -204,6 +231,13 @@ def run_benchmark(
         "ratio_naive_over_fast": med(naive) / med(fast),
         "ratio_fast_over_floor": med(fast) / med(floor),
         "warm_iterations_median": med(d["iterations"] for d in diags),
+        "reference_start_iterations_median": med(d["iterations"] for d in diags0),
+        "reference_start_median_s": med(fast0),
+        "iterations_anchor_over_reference": med(d["iterations"] for d in diags)
+        / med(d["iterations"] for d in diags0),
+        "anchors": len(anchors),
+        "anchors_used": len(set(starts)),
+        "anchor_setup_seconds": anchor_setup,
         "cold_iterations_median": med(cold_iters),
         "warm_share": float(np.mean([d["warm"] for d in diags])),
         "rebuilt_share": float(np.mean([d["rebuilt"] for d in diags])),
@@ -212,11 +246,17 @@ def run_benchmark(
             "naive_over_fast": ">= 5",
             "fast_over_floor": "<= 1.3",
             "speedup_2_vs_1_workers": ">= 1.8",
+            "iterations_anchor_over_reference": "<= 0.5",
+            "multi_solve_multiple": "<= 3",
         },
         "cpu_count": os.cpu_count(),
+        "solver_options": options,
     }
+    if n_multi:
+        result.update(multi_solve(inputs, targets, samples[:n_multi], anchors, starts[:n_multi]))
     if n_engine:
         result.update(engine_throughput(data, n_engine, seed))
+        result["scale_10000"] = scale_estimate(result)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))
@@ -235,12 +275,17 @@ def format_result(r: dict) -> str:
         f"{r['lp_size']['constraints']} constraints, {r['lp_size']['nonzeros']} non-zeros; "
         f"built once in {r['build_seconds']:.2f} s",
         f"(a) naive rebuild + cold solve  median {r['naive_median_s'] * 1000:9.1f} ms/sample",
-        f"(b) fast path                   median {r['fast_median_s'] * 1000:9.1f} ms/sample",
+        f"(b) fast path, anchor starts    median {r['fast_median_s'] * 1000:9.1f} ms/sample",
+        f"(b0) fast path, reference start median {r['reference_start_median_s'] * 1000:8.1f}"
+        " ms/sample",
         f"(c) floor: bare warm HiGHS      median {r['floor_median_s'] * 1000:9.1f} ms/sample",
         f"    cold HiGHS (no rebuild)     median {r['cold_median_s'] * 1000:9.1f} ms/sample",
         f"a/b = {r['ratio_naive_over_fast']:.1f} (target >= 5);  "
         f"b/c = {r['ratio_fast_over_floor']:.2f} (target <= 1.3)",
-        f"iterations: warm median {r['warm_iterations_median']:.0f}, "
+        f"iterations: anchor start median {r['warm_iterations_median']:.0f}, reference start "
+        f"{r['reference_start_iterations_median']:.0f} (ratio "
+        f"{r['iterations_anchor_over_reference']:.2f}, target <= 0.5; {r['anchors_used']} of "
+        f"{r['anchors']} anchors used, set up in {r['anchor_setup_seconds']:.1f} s), "
         f"cold median {r['cold_iterations_median']:.0f}; warm share {r['warm_share']:.2f}, "
         f"rebuilt share {r['rebuilt_share']:.2f}",
         f"worker peak memory {r['worker_peak_memory_mb']:.0f} MB",
@@ -251,4 +296,18 @@ def format_result(r: dict) -> str:
             f"{r['samples_per_second_2_workers']:.2f} with 2: x{r['speedup_2_vs_1_workers']:.2f}"
             f" (target >= 1.8); store {r['store_bytes_per_sample']:.0f} bytes/sample"
         )
+    for row in r["solver_options"]:
+        lines.append(
+            f"  {row['kind']:4s} {row['name']:40s} {row['median_s'] * 1000:8.1f} ms "
+            f"x{row['ratio_to_default']:.2f}  {row['median_iterations']:.0f} iterations"
+            f"  optimal {row['optimal_share']:.0%}"
+        )
+    if "multi_solve_multiple" in r:
+        lines.append(
+            f"latest-peak search: x{r['multi_solve_multiple']:.1f} one solve per sample "
+            f"(target <= 3; {r['multi_solve_trials_median']:.0f} trials)"
+        )
+    if "scale_10000" in r:
+        hours = r["scale_10000"]["hours"]
+        lines.append("10,000 samples: " + ", ".join(f"{k} {v:.1f} h" for k, v in hours.items()))
     return "\n".join(lines)

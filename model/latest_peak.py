@@ -184,18 +184,22 @@ class LatestPeakSearch:
         return result
 
     def _bisect(self, highs, least_cost: float) -> LatestPeak:
+        """Largest feasible P in [start, last] by bisection between two sentinels: start - 1
+        (nothing held: feasible by definition) and last + 1 (infeasible by definition), so the
+        ends are tested only when the search reaches them (ceil(log2(last - start + 3)) trials,
+        6 for 2025-2060, instead of two end checks plus the bisection)."""
         last = int(self.years[-1])
-        if not self._feasible(highs, self.start):
-            return self._result(-np.inf, UNREACHABLE, least_cost)
-        if self._feasible(highs, last):
-            return self._result(np.inf, RIGHT_CENSORED, least_cost)
-        lo, hi = self.start, last  # lo feasible, hi infeasible
+        lo, hi = self.start - 1, last + 1
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if self._feasible(highs, mid):
                 lo = mid
             else:
                 hi = mid
+        if lo < self.start:
+            return self._result(-np.inf, UNREACHABLE, least_cost)
+        if lo == last:
+            return self._result(np.inf, RIGHT_CENSORED, least_cost)
         return self._result(float(lo), FOUND, least_cost)
 
     def _result(self, year: float, status: int, least_cost: float) -> LatestPeak:

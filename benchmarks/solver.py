@@ -1,0 +1,136 @@
+"""Parts of ``netua bench`` beyond (a)/(b)/(c): HiGHS's own options side by side, the cost of a
+multi-solve output (the latest-peak search) as a multiple of one solve, and the wall time of a
+10,000-sample study extrapolated from the measured rates."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import highspy
+
+from model.build import Settings
+from model.fastpath import ParametricLP
+
+#: warm re-solves (from each sample's start basis): name -> HiGHS options
+WARM_OPTIONS = {
+    "dual simplex, steepest edge (default)": {},
+    "dual simplex, Devex pricing": {"simplex_dual_edge_weight_strategy": 1},
+    "primal simplex": {"simplex_strategy": 4},
+    "dual simplex, presolve on": {"presolve": "on"},
+    "dual simplex, presolve off": {"presolve": "off"},
+    "parallel dual (PAMI), 2 threads": {
+        "simplex_strategy": 2,
+        "threads": 2,
+        "simplex_max_concurrency": 2,
+        "parallel": "on",
+    },
+}
+#: cold solves (no basis): name -> HiGHS options
+COLD_OPTIONS = {
+    "dual simplex with presolve (default)": {},
+    "interior point + crossover": {"solver": "ipm", "run_crossover": "on"},
+    "interior point, no crossover": {"solver": "ipm", "run_crossover": "off"},
+    "dual simplex, 2 threads": {"threads": 2, "parallel": "on"},
+}
+_DEFAULTS = {
+    "simplex_dual_edge_weight_strategy": -1,
+    "simplex_strategy": 1,
+    "presolve": "choose",
+    "threads": 1,
+    "simplex_max_concurrency": 8,
+    "parallel": "choose",
+    "solver": "choose",
+    "run_crossover": "on",
+}
+
+
+def solver_options(lp: ParametricLP, vectors: list, bases: list, n_cold: int = 3) -> list[dict]:
+    """Median seconds and iterations of each option set on the same samples (one table)."""
+    h = lp.highs
+    rows = []
+    for kind, table in (("warm", WARM_OPTIONS), ("cold", COLD_OPTIONS)):
+        for name, options in table.items():
+            threads = options.get("threads", 1)
+            if threads != 1:  # HiGHS sizes its thread pool once per process: rebuild it
+                highspy.Highs.resetGlobalScheduler(True)
+            for key, value in options.items():
+                h.setOptionValue(key, value)
+            seconds, iterations, optimal = [], [], []
+            count = len(vectors) if kind == "warm" else min(n_cold, len(vectors))
+            for vec, basis in list(zip(vectors, bases, strict=True))[:count]:
+                lp.apply_vectors(vec)
+                h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+                if kind == "warm":
+                    h.setBasis(basis)
+                else:
+                    h.clearSolver()
+                start = time.perf_counter()
+                h.run()
+                seconds.append(time.perf_counter() - start)
+                info = h.getInfo()
+                iterations.append(info.simplex_iteration_count + info.ipm_iteration_count)
+                optimal.append(h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
+            for key in options:
+                h.setOptionValue(key, _DEFAULTS[key])
+            if threads != 1:
+                highspy.Highs.resetGlobalScheduler(True)
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": name,
+                    "options": options,
+                    "samples": count,
+                    "median_s": statistics.median(seconds),
+                    "median_iterations": statistics.median(iterations),
+                    "optimal_share": sum(optimal) / count,
+                }
+            )
+    for kind in ("warm", "cold"):
+        base = next(r for r in rows if r["kind"] == kind)["median_s"]
+        for r in rows:
+            if r["kind"] == kind:
+                r["ratio_to_default"] = r["median_s"] / base
+    return rows
+
+
+def multi_solve(inputs, targets: dict, samples: list[dict], anchors: list, starts: list) -> dict:
+    """Seconds of the latest-peak search per sample as a multiple of its single solve."""
+    lp = ParametricLP(inputs, Settings(latest_peak=True), targets)
+    lp.set_anchors(anchors)
+    multiples, solves, searches, trials = [], [], [], []
+    for params, anchor in zip(samples, starts, strict=True):
+        lp.start_basis(anchor)  # the anchor's own solve is set-up, not the sample's
+        start = time.perf_counter()
+        out, diag = lp.solve_sample(params, anchor)
+        total = time.perf_counter() - start
+        single = total - diag["latest_peak_seconds"]
+        multiples.append(total / single)
+        solves.append(single)
+        searches.append(diag["latest_peak_seconds"])
+        trials.append(float(out.latest_peak_solves))
+    return {
+        "multi_solve_multiple": statistics.median(multiples),
+        "multi_solve_samples": len(samples),
+        "multi_solve_single_median_s": statistics.median(solves),
+        "multi_solve_search_median_s": statistics.median(searches),
+        "multi_solve_trials_median": statistics.median(trials),
+    }
+
+
+def scale_estimate(result: dict, n: int = 10_000) -> dict:
+    """Wall time (hours) of an ``n``-sample study, extrapolated from the measured rates.
+
+    Assumptions: every worker runs at the measured per-worker rate of the 2-worker engine run
+    (its samples/s / 2: one core per worker, same CPU), and before its first sample each worker
+    builds the LP and solves the anchors it needs (build_seconds + anchors x the fast median);
+    no sharing of anchors between workers; Dask adds the measured per-batch overhead of
+    benchmarks/dask_overhead.py (negligible at seconds per sample) and nothing else.
+    """
+    per_worker = result["samples_per_second_2_workers"] / 2
+    setup = result["build_seconds"] + result["anchors"] * result["fast_median_s"]
+    hours = {}
+    for workers in (2, 16, 64):
+        hours[f"loky_{workers}_workers"] = (setup + n / (workers * per_worker)) / 3600
+    hours["dask_64_workers"] = hours["loky_64_workers"]
+    return {"samples": n, "hours": hours, "assumptions": scale_estimate.__doc__.split("\n\n")[1]}
