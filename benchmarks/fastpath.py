@@ -309,5 +309,5 @@ def format_result(r: dict) -> str:
         )
     if "scale_10000" in r:
         hours = r["scale_10000"]["hours"]
-        lines.append("10,000 samples: " + ", ".join(f"{k} {v:.1f} h" for k, v in hours.items()))
+        lines.append("10,000 samples: " + ", ".join(f"{k} {v:.2f} h" for k, v in hours.items()))
     return "\n".join(lines)

@@ -1,0 +1,117 @@
+"""Regenerate the README's performance section from ``results/benchmarks/fastpath.json``.
+
+Run ``python -m benchmarks.readme`` after ``netua bench``: the text between the markers
+``<!-- performance:start -->`` and ``<!-- performance:end -->`` of README.md is replaced by the
+tables below, every number taken from the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- performance:start -->", "<!-- performance:end -->"
+
+
+def _verdict(value: float, op: str, bound: float) -> str:
+    met = value >= bound if op == ">=" else value <= bound
+    return f"{op} {bound:g}" + ("" if met else " (missed)")
+
+
+def performance_section(r: dict) -> str:
+    """The README's performance section (markdown) for a benchmark result."""
+    size = r["lp_size"]
+    lines = [
+        START,
+        f"Measured by `netua bench --data {r['data']} --samples {r['n_samples']} --naive "
+        f"{r['n_naive']}` (saved to `results/benchmarks/fastpath.json`; regenerate this section "
+        "with `python -m benchmarks.readme`), which runs the compared approaches side by side on "
+        f"the same samples of 8 parameters on this class of machine ({r['cpu_count']} cores, "
+        f"shared): the {r['data']} LP has {size['variables']:,} variables, {size['constraints']:,} "
+        f"constraints and {size['nonzeros']:,} non-zeros.",
+        "",
+        "| approach | per sample (median) | simplex iterations (median) |",
+        "| --- | --- | --- |",
+        f"| (a) naive: apply the parameters, rebuild the linopy model, cold solve | "
+        f"{r['naive_median_s']:.2f} s | |",
+        f"| (b) fast path: build once per worker, update in place, warm start from the nearest of "
+        f"{r['anchors']} anchors | {r['fast_median_s']:.2f} s | "
+        f"{r['warm_iterations_median']:,.0f} |",
+        f"| (b0) the same from the single reference basis | {r['reference_start_median_s']:.2f} s "
+        f"| {r['reference_start_iterations_median']:,.0f} |",
+        f"| (c) floor: bare HiGHS updates and warm re-solve from (b)'s starts | "
+        f"{r['floor_median_s']:.2f} s | |",
+        f"| cold HiGHS solve (no rebuild) | {r['cold_median_s']:.2f} s | "
+        f"{r['cold_iterations_median']:,.0f} |",
+        "",
+        "| figure | measured | target |",
+        "| --- | --- | --- |",
+        f"| a/b (fast path vs rebuild) | {r['ratio_naive_over_fast']:.1f} | "
+        f"{_verdict(r['ratio_naive_over_fast'], '>=', 5)} |",
+        f"| b/c (bookkeeping overhead) | {r['ratio_fast_over_floor']:.2f} | "
+        f"{_verdict(r['ratio_fast_over_floor'], '<=', 1.3)} |",
+        f"| iterations, anchor start / reference start | "
+        f"{r['iterations_anchor_over_reference']:.2f} | "
+        f"{_verdict(r['iterations_anchor_over_reference'], '<=', 0.5)} |",
+    ]
+    if "multi_solve_multiple" in r:
+        lines.append(
+            f"| latest-peak search: a sample's time / one solve ({r['multi_solve_samples']} "
+            f"samples, {r['multi_solve_trials_median']:.0f} trials) | "
+            f"{r['multi_solve_multiple']:.1f} | {_verdict(r['multi_solve_multiple'], '<=', 3)} |"
+        )
+    if "speedup_2_vs_1_workers" in r:
+        lines += [
+            f"| 2 engine workers vs 1 (real `netua run`) | {r['speedup_2_vs_1_workers']:.2f}x | "
+            f"{_verdict(r['speedup_2_vs_1_workers'], '>=', 1.8)} |",
+            f"| store size | {r['store_bytes_per_sample']:,.0f} bytes per sample | |",
+        ]
+    lines += [
+        f"| peak memory of a worker | {r['worker_peak_memory_mb']:.0f} MB | |",
+        f"| anchors used / solved once | {r['anchors_used']} of {r['anchors']}, "
+        f"{r['anchor_setup_seconds']:.0f} s | |",
+        "",
+        "HiGHS's own options on the same samples (warm: from (b)'s starts; cold: no basis):",
+        "",
+        "| solve | options | median | vs default | iterations | optimal |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in r["solver_options"]:
+        lines.append(
+            f"| {row['kind']} | {row['name']} | {row['median_s']:.2f} s | "
+            f"x{row['ratio_to_default']:.2f} | {row['median_iterations']:,.0f} | "
+            f"{row['optimal_share']:.0%} |"
+        )
+    if "scale_10000" in r:
+        scale = r["scale_10000"]
+        hours = scale["hours"]
+        lines += [
+            "",
+            f"A {scale['samples']:,}-sample study, extrapolated: "
+            + ", ".join(f"{k.replace('_', ' ')} {v:.2f} h" for k, v in hours.items())
+            + ". "
+            + " ".join(scale["assumptions"].split()),
+        ]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def update_readme(result_path: Path, readme: Path) -> None:
+    """Replace the performance section of ``readme`` with the one of ``result_path``."""
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{readme}: no {START} ... {END} markers to replace")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    section = performance_section(json.loads(result_path.read_text()))
+    readme.write_text(head + section + tail)
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    update_readme(
+        Path(args[0]) if args else ROOT / "results" / "benchmarks" / "fastpath.json",
+        Path(args[1]) if len(args) > 1 else ROOT / "README.md",
+    )
