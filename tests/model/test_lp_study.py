@@ -31,6 +31,11 @@ KEYS = (
     "build_seconds",
     "warm_share",
     "rebuilt_share",
+    "reference_start_iterations_median",
+    "iterations_anchor_over_reference",
+    "multi_solve_multiple",
+    "solver_options",
+    "scale_10000",
 )
 
 
@@ -76,8 +81,16 @@ def test_lp_study_same_store_with_one_and_two_workers_and_resumed(tmp_path):
 @pytest.mark.slow  # the benchmark at a reduced size; `netua bench` itself runs it in full
 def test_benchmark_json_holds_every_figure(tmp_path):
     out = tmp_path / "bench.json"
-    run_benchmark("example", n_samples=6, n_naive=2, n_engine=8, seed=2, out=out)
+    run_benchmark("example", n_samples=6, n_naive=2, n_engine=8, n_multi=2, n_options=2, out=out)
     result = json.loads(out.read_text())
     for key in KEYS:
         assert key in result, key
     assert result["rebuilt_share"] == 0.0
+
+
+def test_readme_performance_section_is_the_committed_benchmark():
+    """README's performance section is generated from results/benchmarks/fastpath.json."""
+    from benchmarks.readme import ROOT, performance_section
+
+    result = json.loads((ROOT / "results" / "benchmarks" / "fastpath.json").read_text())
+    assert performance_section(result) in (ROOT / "README.md").read_text()

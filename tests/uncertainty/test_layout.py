@@ -31,7 +31,7 @@ def test_only_the_allowed_modules_are_flat():
     flat = {p.name for p in PACKAGE.glob("*.py")}
     assert flat <= FLAT, f"flat modules beyond {sorted(FLAT)}: {sorted(flat - FLAT)}"
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert folders == {"study", "engine", "store", "analysis", "plot", "cli"}
+    assert folders == {"study", "engine", "store", "analysis", "plot", "report", "cli"}
 
 
 CODE = sorted(
@@ -44,7 +44,7 @@ def test_no_module_is_over_400_lines(path):
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 400
 
 
-@pytest.mark.parametrize("role", ["store", "analysis", "plot", "study"])
+@pytest.mark.parametrize("role", ["store", "analysis", "plot", "report", "study"])
 def test_store_analysis_and_figures_never_import_the_engine(role):
     for path in (PACKAGE / role).rglob("*.py"):
         engine = {n for n in _imports(path) if n.startswith("uncertainty.engine")}

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "uncertainty.cli.analysis",  # analyze, figures
     "uncertainty.cli.discover",  # discover
     "uncertainty.cli.study",  # study
+    "uncertainty.cli.report",  # report
     "benchmarks.cli",  # bench
 )
 

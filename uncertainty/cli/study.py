@@ -1,4 +1,4 @@
-"""``netua study``: run a study, analyse it and draw its figures in one command.
+"""``netua study``: run a study, analyse it, draw its figures and write its report in one command.
 
 The README's main job. It calls the same functions as ``netua run``, ``netua analyze`` and
 ``netua figures`` (with the same options and defaults, :mod:`uncertainty.cli.options`) on one
@@ -42,6 +42,9 @@ def run_study_command(args: argparse.Namespace) -> int:
     print(f"netua: wrote {len(paths)} files to {summary.out / 'figures'}")
     print(headline_probabilities(summary.out))
     run_declared_discoveries(summary.out)
+    from uncertainty.report.render import write_report
+
+    print(f"netua: wrote {write_report(summary.out)}")
     return 0
 
 

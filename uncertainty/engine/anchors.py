@@ -1,6 +1,6 @@
 """Warm-start anchors: a few fixed points of the study's space from which samples start.
 
-A fast-path model (a class with ``set_anchors``, e.g. :class:`model.ensemble.ChinaLP`) solves
+A fast-path model (a class with ``set_anchors``, such as the China LP) solves
 each anchor once, from its own reference start, and then starts every sample from the solution
 of the anchor nearest to it. The anchors and each sample's nearest anchor are functions of the
 study alone (its parameters and seed) and of the sample's inputs, never of the order, the worker,

@@ -206,6 +206,13 @@ def _version(name: str) -> str | None:
         return None
 
 
+def record_sitting(manifest: dict[str, Any], backend: str, workers: int, pending: int) -> dict:
+    """The manifest with this sitting appended to ``sittings``: when it started, where
+    (backend, worker count) and how many samples it had left (shown by ``netua report``)."""
+    entry = {"started": _now(), "backend": backend, "workers": workers, "pending": pending}
+    return {**manifest, "sittings": [*manifest.get("sittings", []), entry]}
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 

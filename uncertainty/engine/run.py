@@ -32,6 +32,7 @@ from uncertainty.engine.manifest import (
     build_manifest,
     extended_manifest,
     extension_of,
+    record_sitting,
     resumed_manifest,
 )
 from uncertainty.engine.protocol import (
@@ -164,6 +165,10 @@ def _run_locked(
             model_helpers=spec.helper_hashes,
         )
         plan = _prepare(out, study, design, manifest, settings, backend.workers(), notify)
+        pending = int(np.sum(plan.status == Status.PENDING))
+        store.write_manifest(
+            out, record_sitting(store.read_manifest(out), backend.name, backend.workers(), pending)
+        )
         n_evaluated = _evaluate_pending(out, spec, plan, settings, backend)
     return _finish(out, plan, n_evaluated)
 

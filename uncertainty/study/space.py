@@ -30,7 +30,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: a parameter name labels tables and figures: 1-100 characters, no spaces, no slashes
 PARAMETER_PATTERN = re.compile(r"[^\s/\\]{1,100}")
 STUDY_KEYS = {
-    "name", "description", "model", "sampler", "n", "second_order", "seed", "outputs",
+    "name", "description", "question", "model", "sampler", "n", "second_order", "seed", "outputs",
     "timeout", "batch_size", "num_levels",
 }  # fmt: skip
 PARAMETER_KEYS = {"distribution", "description", "unit", "group", "target", "source", "note"}
@@ -103,6 +103,8 @@ class Study:
         Keyword arguments for an evaluator class.
     output_dims : dict
         Dimension names of array outputs returned as plain arrays, by output.
+    description, question : str
+        What the study is, and the question it answers (shown by ``netua report``).
     path : Path, optional
         The study file, when loaded from one; ``text`` is its content.
     """
@@ -121,6 +123,7 @@ class Study:
     model_options: dict[str, Any] = field(default_factory=dict)
     output_dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     description: str = ""
+    question: str = ""
     path: Path | None = field(default=None, compare=False)
     text: str | None = field(default=None, compare=False)
 
@@ -314,7 +317,7 @@ def _parameter(where: str, name: str, spec: dict[str, Any]) -> Parameter:
 
 
 def _check_types(where: str, head: dict[str, Any]) -> None:
-    strings = ("name", "description", "model", "sampler")
+    strings = ("name", "description", "question", "model", "sampler")
     for key in strings:
         if key in head and not isinstance(head[key], str):
             raise StudyError(f"{where}: [study] {key}: expected a string, got {head[key]!r}")
