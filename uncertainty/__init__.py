@@ -39,6 +39,7 @@ _EXPORTS = {
     "sobol_time_figure": "uncertainty.plot.sensitivity",
     "convergence_figure": "uncertainty.plot.sensitivity",
     "save": "uncertainty.plot.style",
+    "write_report": "uncertainty.report.render",
     "style": "uncertainty.plot.style",
 }
 

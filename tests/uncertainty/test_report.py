@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import matplotlib.image as mpimg
 import numpy as np
@@ -174,3 +175,17 @@ def test_the_report_renders_in_a_headless_browser(report, tmp_path):
     sizes = json.loads(found.group(1).replace("&quot;", '"'))
     assert len(sizes) == path.read_text().count("<img ")
     assert all(natural > 0 and width > 0 and height > 0 for natural, width, height in sizes)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "folder",
+    ["results/quick", "results/peak_robustness/seed", "results/peak_robustness/literature"],
+)
+def test_the_committed_reports_are_under_10_mb(folder):
+    path = REPO / folder / "report.html"
+    assert path.stat().st_size < 10 * 2**20
+    text = path.read_text()
+    assert text.count("<img ") == len(list((REPO / folder / "figures").glob("*.png")))

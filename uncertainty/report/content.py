@@ -144,7 +144,8 @@ def readings(sobol: pd.DataFrame | None, sobol_time: pd.DataFrame | None) -> lis
     """One sentence per output: the input with the largest total index, with its interval.
 
     "explains most of the spread" when its ST is at least 0.5, else "matters most"; the
-    time-resolved indices are read at 2030 and 2060 (when present).
+    time-resolved indices are read at 2030 and 2060 (when present). A reading whose interval is
+    wider than +-:data:`CONVERGED_CONF` says so (the design is too small to rank it firmly).
     """
     lines = []
     frames = []
@@ -160,9 +161,11 @@ def readings(sobol: pd.DataFrame | None, sobol_time: pd.DataFrame | None) -> lis
             continue
         top = rows.loc[rows.ST.idxmax()]
         verb = "explains most of the spread of" if top.ST >= 0.5 else "matters most for"
+        wide = (top.ST_conf_high - top.ST_conf_low) / 2 > CONVERGED_CONF
         lines.append(
             f"{top.parameter} {verb} the {label} "
             f"(ST {top.ST:.2f} [{top.ST_conf_low:.2f}, {top.ST_conf_high:.2f}])"
+            + ("; the interval is wide: grow N before relying on it" if wide else "")
         )
     return lines
 
@@ -323,6 +326,10 @@ def _resumed(record: Any) -> str:
 def commands(manifest: dict[str, Any], out: Path) -> list[str]:
     """The commands that reproduce the folder."""
     study = manifest.get("study_file") or "STUDY.toml"
+    try:  # relative to the working directory when under it (a committed report has no /home)
+        study = str(Path(study).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        pass
     folder = str(out)
     return [
         f"netua run {study} --out {folder}",
