@@ -46,8 +46,10 @@ class ChinaLP:
         Further :class:`model.build.Settings` fields.
     """
 
-    #: warm-start anchors when the study does not say (measured: benchmarks/fastpath.py)
-    default_anchors = 16
+    #: warm-start anchors when the study does not say: on the benchmark's 16 samples the median
+    #: warm iterations were 0.55, 0.38 and 0.41 of the reference start's with 16, 32 and 64
+    #: anchors (benchmarks/fastpath.py; each anchor is one solve per worker that needs it)
+    default_anchors = 32
 
     def __init__(
         self,

@@ -22,6 +22,24 @@ HIGHS_OPTIONS = {
 }
 
 
+#: a cold re-solve of a kept HiGHS object whose warm start failed: interior point with
+#: crossover, which beats the dual simplex with presolve on the China LP
+#: (results/benchmarks/fastpath.json, solver_options: x0.70)
+COLD_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
+
+
+def cold_run(h) -> None:
+    """Solve the HiGHS object ``h`` from scratch with :data:`COLD_OPTIONS`, then restore the
+    simplex for the warm re-solves that follow."""
+    h.clearSolver()
+    for key, value in COLD_OPTIONS.items():
+        h.setOptionValue(key, value)
+    try:
+        h.run()
+    finally:
+        h.setOptionValue("solver", "choose")
+
+
 class SolveError(RuntimeError):
     """The LP did not solve to optimality (infeasible, unbounded, numerical trouble)."""
 
