@@ -171,17 +171,29 @@ def readings(sobol: pd.DataFrame | None, sobol_time: pd.DataFrame | None) -> lis
 
 
 def figures(out: Path) -> dict[str, list[Figure]]:
-    """Every PNG of ``figures/``, by section, embedded as a data URI."""
-    found: dict[str, list[Figure]] = {key: [] for key, _, _ in FIGURE_SECTIONS}
+    """Every PNG of ``figures/``, by section and within it in the order of the section's
+    prefixes (Sobol bars and time-resolved indices before PAWN, Morris and scatter plots),
+    embedded as a data URI."""
+    found: dict[str, list[tuple[int, Figure]]] = {key: [] for key, _, _ in FIGURE_SECTIONS}
     folder = out / "figures"
     for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
-        key = next((k for k, _, pre in FIGURE_SECTIONS if path.name.startswith(pre)), None)
-        if key is None:
+        place = _section_of(path.name)
+        if place is None:
             continue
+        key, rank = place
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         caption = path.stem.replace("_", " ")
-        found[key].append(Figure(path.name, caption, f"data:image/png;base64,{data}"))
-    return found
+        found[key].append((rank, Figure(path.name, caption, f"data:image/png;base64,{data}")))
+    return {key: [f for _, f in sorted(items, key=lambda t: t[0])] for key, items in found.items()}
+
+
+def _section_of(name: str) -> tuple[str, int] | None:
+    """(section key, rank of the matching prefix) of a figure file name, None if no section."""
+    for key, _, prefixes in FIGURE_SECTIONS:
+        for rank, prefix in enumerate(prefixes):
+            if name.startswith(prefix):
+                return key, rank
+    return None
 
 
 def boxes(out: Path) -> list[dict[str, Any]]:
