@@ -156,7 +156,10 @@ def study_text(data: str, n: int, seed: int) -> str:
 
 
 def engine_throughput(data: str, n: int, seed: int) -> dict:
-    """Samples per second of the engine with 1 and 2 workers, store bytes per sample."""
+    """Samples per second of the engine with 1 and 2 workers (fresh processes, each building
+    the LP and solving the anchors it needs: set-up included), store bytes per sample."""
+    from joblib.externals.loky import get_reusable_executor
+
     from uncertainty.engine.run import run_study
 
     out = {}
@@ -164,6 +167,9 @@ def engine_throughput(data: str, n: int, seed: int) -> dict:
         study = Path(tmp) / "study.toml"
         study.write_text(study_text(data, n, seed))
         for n_jobs in (1, 2):
+            # fresh worker processes for each run: a worker kept from the previous run would
+            # hold its built LP and solved anchors and flatter the second run
+            get_reusable_executor(kill_workers=True).shutdown(wait=True)
             folder = Path(tmp) / f"run{n_jobs}"
             start = time.perf_counter()
             run_study(study, folder, n_jobs=n_jobs, fresh=True)
