@@ -177,6 +177,7 @@ def engine_throughput(data: str, n: int, seed: int) -> dict:
             out[f"samples_per_second_{n_jobs}_workers"] = n / wall
             size = sum(f.stat().st_size for f in (folder / STORE).rglob("*") if f.is_file())
             out["store_bytes_per_sample"] = size / n
+    out["engine_samples"] = n
     out["speedup_2_vs_1_workers"] = (
         out["samples_per_second_2_workers"] / out["samples_per_second_1_workers"]
     )
