@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from model.solve import SolveError
+from model.solve import SolveError, cold_run
 
 logger = logging.getLogger(__name__)
 
@@ -226,14 +226,7 @@ class LatestPeakSearch:
         2046: 7.8 s, 2048: 9.4 s on one sample; a cold dual simplex 7.6-11.6 s). It depends on
         nothing but the trial's LP, like the warm start it replaces."""
         self._hold(highs, peak)
-        highs.clearSolver()
-        for key, value in TRIAL_OPTIONS.items():
-            highs.setOptionValue(key, value)
-        try:
-            highs.run()
-        finally:
-            highs.setOptionValue("solver", "choose")
-            highs.setOptionValue("run_crossover", "on")
+        cold_run(highs, TRIAL_OPTIONS)
         self.n_solves += 1
         info = highs.getInfo()
         self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count)

@@ -28,16 +28,17 @@ HIGHS_OPTIONS = {
 COLD_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
 
 
-def cold_run(h) -> None:
-    """Solve the HiGHS object ``h`` from scratch with :data:`COLD_OPTIONS`, then restore the
-    simplex for the warm re-solves that follow."""
+def cold_run(h, options: dict | None = None) -> None:
+    """Solve the HiGHS object ``h`` from scratch with ``options`` (default :data:`COLD_OPTIONS`),
+    then restore the simplex with crossover for the warm re-solves that follow."""
     h.clearSolver()
-    for key, value in COLD_OPTIONS.items():
+    for key, value in (COLD_OPTIONS if options is None else options).items():
         h.setOptionValue(key, value)
     try:
         h.run()
     finally:
         h.setOptionValue("solver", "choose")
+        h.setOptionValue("run_crossover", "on")
 
 
 class SolveError(RuntimeError):
