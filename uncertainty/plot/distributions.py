@@ -8,6 +8,7 @@ the independent successful rows (see ``docs/analysis.md``).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -341,7 +342,7 @@ def scatter_figure(
         fig, ax = panels(ax, (WIDTH_1 * 1.2, 2.6))
         points = ax.scatter(x, y, c=c, cmap=CMAP, s=6, lw=0, alpha=0.85, rasterized=True)
         bar = fig.colorbar(points, ax=ax, pad=0.02)
-        bar.set_label(label(names[2], units[2]))
+        bar.set_label(textwrap.fill(label(names[2], units[2]), 30))  # a long unit fits the height
         ax.set_xlabel(label(names[0], units[0]))
         ax.set_ylabel(label(names[1], units[1]))
         ax.set_title(f"{names[1].replace('_', ' ')} vs its leading parameters, n = {len(y)}")
