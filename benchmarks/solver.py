@@ -33,16 +33,6 @@ COLD_OPTIONS = {
     "interior point, no crossover": {"solver": "ipm", "run_crossover": "off"},
     "dual simplex, 2 threads": {"threads": 2, "parallel": "on"},
 }
-_DEFAULTS = {
-    "simplex_dual_edge_weight_strategy": -1,
-    "simplex_strategy": 1,
-    "presolve": "choose",
-    "threads": 1,
-    "simplex_max_concurrency": 8,
-    "parallel": "choose",
-    "solver": "choose",
-    "run_crossover": "on",
-}
 
 
 def solver_options(lp: ParametricLP, vectors: list, bases: list, n_cold: int = 3) -> list[dict]:
@@ -54,6 +44,7 @@ def solver_options(lp: ParametricLP, vectors: list, bases: list, n_cold: int = 3
             threads = options.get("threads", 1)
             if threads != 1:  # HiGHS sizes its thread pool once per process: rebuild it
                 highspy.Highs.resetGlobalScheduler(True)
+            saved = {key: _option(h, key) for key in (*options, "simplex_iteration_limit")}
             for key, value in options.items():
                 h.setOptionValue(key, value)
             seconds, iterations, optimal = [], [], []
@@ -71,8 +62,8 @@ def solver_options(lp: ParametricLP, vectors: list, bases: list, n_cold: int = 3
                 info = h.getInfo()
                 iterations.append(info.simplex_iteration_count + info.ipm_iteration_count)
                 optimal.append(h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
-            for key in options:
-                h.setOptionValue(key, _DEFAULTS[key])
+            for key, value in saved.items():
+                h.setOptionValue(key, value)
             if threads != 1:
                 highspy.Highs.resetGlobalScheduler(True)
             rows.append(
@@ -92,6 +83,12 @@ def solver_options(lp: ParametricLP, vectors: list, bases: list, n_cold: int = 3
             if r["kind"] == kind:
                 r["ratio_to_default"] = r["median_s"] / base
     return rows
+
+
+def _option(h: highspy.Highs, key: str):
+    """The current value of a HiGHS option (highspy 1.x returns (status, value))."""
+    value = h.getOptionValue(key)
+    return value[1] if isinstance(value, tuple) else value
 
 
 def multi_solve(inputs, targets: dict, samples: list[dict], anchors: list, starts: list) -> dict:

@@ -78,12 +78,10 @@ def headline_probabilities(out: Path) -> str:
     """The study's declared probabilities over all samples, with their Wilson intervals."""
     import pandas as pd
 
-    from uncertainty.analysis.spec import load_analysis_spec
+    from uncertainty.report.content import declared_probabilities
     from uncertainty.store import open_results
 
-    labels = [p.label for p in load_analysis_spec(open_results(out)).probabilities]
-    table = pd.read_csv(out / "probabilities.csv")
-    rows = table[table.statement.isin(labels) & table.group.isna()]
+    rows = declared_probabilities(pd.read_csv(out / "probabilities.csv"), open_results(out))
     lines = [f"headline probabilities ({out}):"]
     for row in rows.itertuples():
         lines.append(

@@ -71,7 +71,8 @@ def gather(out: Path) -> Content:
     study = tomllib.loads(manifest.get("study_text") or "").get("study", {})
     name = manifest["study"]["name"]
     tables = {t: _csv(out / f"{t}.csv") for t in ("probabilities", "sobol", "sobol_time")}
-    declared = _declared(out, tables["probabilities"])
+    ds = _store(out)  # once: open_results loads the whole store into memory
+    declared = declared_probabilities(tables["probabilities"], ds)
     content = Content(
         title=name,
         description=study.get("description", ""),
@@ -81,9 +82,9 @@ def gather(out: Path) -> Content:
         figures=figures(out),
         boxes=boxes(out),
         convergence=convergence_verdicts(_csv(out / "convergence.csv")),
-        status_counts=status_counts(out),
+        status_counts=status_counts(ds),
         failure_kinds=failure_kinds(out),
-        provenance=provenance(manifest, _store(out)),
+        provenance=provenance(manifest, ds),
         study_text=manifest.get("study_text") or "",
         commands=commands(manifest, out),
     )
@@ -95,13 +96,13 @@ def _csv(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.is_file() else None
 
 
-def _declared(out: Path, probabilities: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The rows of ``probabilities.csv`` the study declares (``[analysis] probabilities``;
-    not the event-time rows), over all samples (no group)."""
+def declared_probabilities(probabilities: pd.DataFrame | None, ds: Any) -> pd.DataFrame | None:
+    """The rows of ``probabilities.csv`` the study declares (``[analysis] probabilities`` of the
+    store ``ds``; not the event-time rows), over all samples (no group); every ungrouped row
+    when the store is gone."""
     if probabilities is None:
         return None
     rows = probabilities[probabilities.group_parameter.isna()]
-    ds = _store(out)
     if ds is None:
         return rows
     from uncertainty.analysis.spec import load_analysis_spec
@@ -268,9 +269,8 @@ def _store(out: Path) -> Any:
         return None
 
 
-def status_counts(out: Path) -> list[dict[str, Any]]:
-    """Samples by status (from the store)."""
-    ds = _store(out)
+def status_counts(ds: Any) -> list[dict[str, Any]]:
+    """Samples by status (from the store ``ds``, None when it is gone)."""
     if ds is None:
         return []
     codes = pd.Series(ds["status"].values).value_counts()

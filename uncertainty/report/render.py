@@ -6,6 +6,7 @@ from pathlib import Path
 
 from uncertainty.errors import AnalysisError
 from uncertainty.report.content import CONVERGED_CONF, CONVERGED_TOP, gather
+from uncertainty.store.format import MANIFEST
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: the report's file name in the results folder
@@ -32,9 +33,9 @@ def render(out: Path) -> str:
 def write_report(out: Path, dest: Path | None = None) -> Path:
     """Write the report of ``out`` to ``dest`` (default ``out/report.html``); return its path."""
     out = Path(out)
-    if not (out / "manifest.json").is_file():
+    if not (out / MANIFEST).is_file():
         raise AnalysisError(
-            f"{out}: no manifest.json: not a results folder (run `netua run` or `netua study`)"
+            f"{out}: no {MANIFEST}: not a results folder (run `netua run` or `netua study`)"
         )
     if not (out / "probabilities.csv").is_file() and not (out / "sobol.csv").is_file():
         raise AnalysisError(f"{out}: no analysis tables yet; run `netua analyze {out}` first")
