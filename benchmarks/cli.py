@@ -22,6 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--multi", type=int, default=3, help="samples of the latest-peak search (0: skip)"
     )
     p.add_argument("--options-samples", type=int, default=6, help="samples per solver option")
+    p.add_argument(
+        "--sobol-base",
+        type=int,
+        default=2,
+        help="base size N of the Sobol design timed as the engine runs it (N(D+2) rows; 0: skip)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("results/benchmarks/fastpath.json"))
     p.set_defaults(func=run_bench)
@@ -38,6 +44,7 @@ def run_bench(args: argparse.Namespace) -> int:
         n_engine=args.engine_samples,
         n_multi=args.multi,
         n_options=args.options_samples,
+        n_sobol=args.sobol_base,
         seed=args.seed,
         out=args.out,
     )

@@ -22,14 +22,20 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.solver import multi_solve, scale_estimate, solver_options
+from benchmarks.solver import multi_solve, multi_solve_sobol, scale_estimate, solver_options
 from model.build import Settings, resolve_settings
 from model.ensemble import ChinaLP
 from model.fastpath import ParametricLP, solve_reference
 from model.load import CHINA_DATA, EXAMPLE_DATA, load_inputs
 from model.parameters import apply_parameters
-from uncertainty.engine.anchors import anchor_points, anchor_values, nearest_anchor
+from uncertainty.engine.anchors import (
+    anchor_points,
+    anchor_values,
+    design_parents,
+    nearest_anchor,
+)
 from uncertainty.store.format import STORE
+from uncertainty.study.sampling import sample_design
 from uncertainty.study.space import study_from_dict
 
 #: parameter -> (target, lower, upper); sampled uniformly
@@ -90,6 +96,46 @@ def time_fast(lp: ParametricLP, samples, starts) -> tuple[list[float], list[dict
     return times, diags
 
 
+def sobol_rows(data: str, n_base: int, seed: int, unit: np.ndarray) -> tuple[list, list, list]:
+    """A Sobol (Saltelli) design of base size ``n_base`` over the benchmark parameters as the
+    engine runs it: each row's parameters, its nearest anchor (``unit``: the anchors' points;
+    the LHS samples' anchors, same study seed and parameters) and its parent row (-1: none;
+    engine/anchors.py ``design_parents``)."""
+    study = study_from_dict(tomllib.loads(study_text(data, n_base, seed, sampler="sobol")))
+    values = sample_design(study).values
+    starts = nearest_anchor(study.parameters, unit, values).tolist()
+    parents = design_parents("sobol", len(values), len(study.names), study.second_order)
+    rows = [dict(zip(study.names, row, strict=True)) for row in values]
+    return rows, starts, parents.tolist()
+
+
+def time_sobol(lp: ParametricLP, rows: list, starts: list, parents: list) -> dict:
+    """(b) on a Sobol design (:func:`sobol_rows`) in design order: A and B rows from their
+    nearest anchor, each AB row from its A row's optimum; the anchors solved beforehand like the
+    LHS samples'."""
+    for anchor in set(starts):
+        lp.start_basis(anchor)
+    times, diags = [], []
+    for params, anchor, parent in zip(rows, starts, parents, strict=True):
+        parent_start = None if parent < 0 else (rows[parent], starts[parent])
+        start = time.perf_counter()
+        _, diag = lp.solve_sample(params, anchor, parent_start)
+        times.append(time.perf_counter() - start)
+        diags.append(diag)
+    from_parent = [d for d in diags if d["parent_start"]]
+    med = statistics.median
+    return {
+        "sobol_rows": len(rows),
+        "sobol_fast_median_s": med(times),
+        "sobol_iterations_median": med(d["iterations"] for d in diags),
+        "sobol_parent_share": len(from_parent) / len(rows),
+        "sobol_parent_iterations_median": med(d["iterations"] for d in from_parent),
+        "sobol_base_iterations_median": med(
+            d["iterations"] for d in diags if not d["parent_start"]
+        ),
+    }
+
+
 def sample_vectors(lp: ParametricLP, samples) -> list[dict]:
     """Each sample's vectors, computed the readable way (outside the timed floor)."""
     vectors = []
@@ -127,17 +173,18 @@ def _worker_memory(data: str, samples: list[dict]) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def study_text(data: str, n: int, seed: int) -> str:
-    """A ChinaLP study file over the benchmark parameters (LHS design of ``n`` samples)."""
+def study_text(data: str, n: int, seed: int, sampler: str = "lhs") -> str:
+    """A ChinaLP study file over the benchmark parameters (an LHS design of ``n`` samples, or
+    another ``sampler``'s of base size ``n``)."""
     lines = [
         "[study]",
         'name = "bench_fastpath"',
         'model = "model.ensemble:ChinaLP"',
-        'sampler = "lhs"',
+        f'sampler = "{sampler}"',
         f"n = {n}",
         f"seed = {seed}",
         'outputs = ["co2", "coal_share", "peak_year", "cost", "solve_seconds", "iterations",'
-        ' "warm", "anchor"]',
+        ' "warm", "anchor", "parent_start"]',
         "",
         "[model_options]",
         f'data = "{data}"',
@@ -192,11 +239,13 @@ def run_benchmark(
     n_engine: int = 64,
     n_multi: int = 3,
     n_options: int = 6,
+    n_sobol: int = 2,
     seed: int = 1,
     out: Path | None = None,
 ) -> dict:
-    """Run (a), (b), (b0), (c) on the same samples, the solver options, the multi-solve
-    multiple and the engine throughput; save and return JSON."""
+    """Run (a), (b), (b0), (c) on the same samples, (b) on a Sobol design of base size
+    ``n_sobol`` (0: skip), the solver options, the multi-solve multiple and the engine
+    throughput; save and return JSON."""
     from joblib import Parallel, delayed
 
     inputs = load_inputs(DATA[data])
@@ -259,8 +308,22 @@ def run_benchmark(
         "cpu_count": os.cpu_count(),
         "solver_options": options,
     }
+    if n_sobol:
+        rows, row_starts, parents = sobol_rows(data, n_sobol, seed, unit)
+        result.update(time_sobol(lp, rows, row_starts, parents))
+        result["ratio_naive_over_fast_sobol"] = med(naive) / result["sobol_fast_median_s"]
+        result["iterations_sobol_over_reference"] = (
+            result["sobol_iterations_median"] / result["reference_start_iterations_median"]
+        )
     if n_multi:
         result.update(multi_solve(inputs, targets, samples[:n_multi], anchors, starts[:n_multi]))
+        if n_sobol:  # the first block's A row and n_multi of its AB rows
+            block = slice(0, 1 + n_multi)
+            result.update(
+                multi_solve_sobol(
+                    inputs, targets, rows[block], row_starts[block], parents[block], anchors
+                )
+            )
     if n_engine:
         result.update(engine_throughput(data, n_engine, seed))
         result["scale_10000"] = scale_estimate(result)
@@ -297,6 +360,16 @@ def format_result(r: dict) -> str:
         f"rebuilt share {r['rebuilt_share']:.2f}",
         f"worker peak memory {r['worker_peak_memory_mb']:.0f} MB",
     ]
+    if "sobol_rows" in r:
+        lines.append(
+            f"(b) on a Sobol design ({r['sobol_rows']} rows, {r['sobol_parent_share']:.0%} from "
+            f"their block's A row): median {r['sobol_fast_median_s'] * 1000:.1f} ms/sample, "
+            f"{r['sobol_iterations_median']:.0f} iterations (x"
+            f"{r['iterations_sobol_over_reference']:.2f} the reference start's; from the parent "
+            f"{r['sobol_parent_iterations_median']:.0f}, from an anchor "
+            f"{r['sobol_base_iterations_median']:.0f}); a/b = "
+            f"{r['ratio_naive_over_fast_sobol']:.1f}"
+        )
     if "speedup_2_vs_1_workers" in r:
         lines.append(
             f"engine: {r['samples_per_second_1_workers']:.2f} samples/s with 1 worker, "
@@ -313,6 +386,13 @@ def format_result(r: dict) -> str:
         lines.append(
             f"latest-peak search: x{r['multi_solve_multiple']:.1f} one solve per sample "
             f"(target <= 3; {r['multi_solve_trials_median']:.0f} trials)"
+        )
+    if "multi_solve_sobol_multiple" in r:
+        lines.append(
+            f"latest-peak search, Sobol AB rows (from the A row's answer): "
+            f"x{r['multi_solve_sobol_multiple']:.1f} one solve "
+            f"({r['multi_solve_sobol_trials_median']:.0f} trials, "
+            f"{r['multi_solve_sobol_search_median_s']:.1f} s)"
         )
     if "scale_10000" in r:
         hours = r["scale_10000"]["hours"]

@@ -115,6 +115,37 @@ def multi_solve(inputs, targets: dict, samples: list[dict], anchors: list, start
     }
 
 
+def multi_solve_sobol(
+    inputs, targets: dict, block: list[dict], starts: list, parents: list, anchors: list
+) -> dict:
+    """The latest-peak search on one Sobol block as the engine runs it: the A row (bisection),
+    then AB rows started from A's optimum and searched outward from A's latest peak; the AB
+    rows' search time as a multiple of their single solve (medians)."""
+    lp = ParametricLP(inputs, Settings(latest_peak=True), targets)
+    lp.set_anchors(anchors)
+    multiples, trials, searches, solves = [], [], [], []
+    for params, anchor, parent in zip(block, starts, parents, strict=True):
+        lp.start_basis(anchor)  # set-up, as in multi_solve
+        parent_start = None if parent < 0 else (block[parent], starts[parent])
+        start = time.perf_counter()
+        out, diag = lp.solve_sample(params, anchor, parent_start)
+        total = time.perf_counter() - start
+        if parent_start is None:
+            continue  # the A row: a plain bisection, as in multi_solve
+        single = total - diag["latest_peak_seconds"]
+        multiples.append(total / single)
+        solves.append(single)
+        searches.append(diag["latest_peak_seconds"])
+        trials.append(float(out.latest_peak_solves))
+    return {
+        "multi_solve_sobol_multiple": statistics.median(multiples),
+        "multi_solve_sobol_samples": len(multiples),
+        "multi_solve_sobol_single_median_s": statistics.median(solves),
+        "multi_solve_sobol_search_median_s": statistics.median(searches),
+        "multi_solve_sobol_trials_median": statistics.median(trials),
+    }
+
+
 def scale_estimate(result: dict, n: int = 10_000) -> dict:
     """Wall time (hours) of an ``n``-sample study, extrapolated from the measured rates.
 
@@ -134,10 +165,18 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
     for workers in (2, 16, 64):
         hours[f"loky_{workers}_workers"] = (setup + n * per_sample / workers) / 3600
     hours["dask_64_workers"] = hours["loky_64_workers"]
-    return {
+    out = {
         "samples": n,
         "seconds_per_sample_per_worker": per_sample,
         "setup_seconds_per_worker": setup,
         "hours": hours,
         "assumptions": " ".join(scale_estimate.__doc__.split("\n\n")[1].split()),
     }
+    if "sobol_fast_median_s" in result:  # the solve part of a sample at the Sobol design's rate
+        sobol = max(per_sample - result["fast_median_s"] + result["sobol_fast_median_s"], 0.0)
+        out["seconds_per_sample_per_worker_sobol"] = sobol
+        out["hours_sobol"] = {
+            f"loky_{workers}_workers": (setup + n * sobol / workers) / 3600
+            for workers in (2, 16, 64)
+        }
+    return out

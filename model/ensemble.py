@@ -82,10 +82,13 @@ class ChinaLP:
         """The study's warm-start anchors (parameter sets), from the engine."""
         self.lp.set_anchors(anchors)
 
-    def evaluate(self, params: dict, anchor: int | None = None) -> dict:
-        """Outputs of one sample (started from anchor ``anchor``'s basis, if given): every
-        model output plus solve diagnostics."""
-        out, diagnostics = self.lp.solve_sample(params, anchor)
+    def evaluate(
+        self, params: dict, anchor: int | None = None, parent: tuple | None = None
+    ) -> dict:
+        """Outputs of one sample (started from anchor ``anchor``'s basis, or from the optimum
+        of its design parent ``parent = (params, anchor)``, if given): every model output plus
+        solve diagnostics."""
+        out, diagnostics = self.lp.solve_sample(params, anchor, parent)
         result: dict = {name: out[name] for name in out.data_vars}
         result.update(diagnostics)
         result["audit_gap"] = self._audit(params, float(out.cost))

@@ -7,9 +7,11 @@
    function the reference rebuild uses),
 2. recomputes the full objective vector (:func:`model.equations.objective_coefficients`) and the
    right-hand sides and coefficients of the families targets can move, and pushes them to HiGHS,
-3. resets the basis to the reference basis (so the result does not depend on which samples ran
-   before) and re-solves warm, falling back to a cold solve (interior point + crossover,
-   :func:`model.solve.cold_run`) on failure or when the warm solve exceeds an iteration limit,
+3. resets the basis to a start that depends on the sample alone - the reference basis, the
+   optimum of the sample's nearest warm-start anchor, or (a Sobol AB row) the optimum of its
+   design parent - so the result does not depend on which samples ran before, and re-solves
+   warm, falling back to a cold solve (interior point + crossover, :func:`model.solve.cold_run`)
+   on failure or when the warm solve exceeds an iteration limit,
 4. extracts outputs with :func:`model.outputs.extract_outputs`, the one definition of every output.
 """
 
@@ -26,61 +28,17 @@ import xarray as xr
 from model import equations as eq
 from model.build import Settings, build_model, resolve_settings, sink_series
 from model.fastvectors import CompiledVectors
+from model.highs_lp import LabelMap, highs_from_matrices
 from model.latest_peak import LatestPeakSearch
 from model.load import Inputs, series_over_years
 from model.outputs import extract_outputs, prepare_extraction, update_extraction
 from model.parameters import apply_parameters, parse_targets
-from model.solve import HIGHS_OPTIONS, SolveError, cold_run, quiet_stdout
+from model.solve import HIGHS_OPTIONS, SolveError, cold_run
+from model.starts import StartCache, start_key
 
 logger = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
-
-
-class LabelMap:
-    """Column and row positions in HiGHS of linopy variables and constraints, computed once."""
-
-    def __init__(self, model):
-        matrices = model.matrices
-        self.col_of = _inverse(matrices.vlabels, model._xCounter)
-        self.row_of = _inverse(matrices.clabels, model._cCounter)
-
-    def columns(self, labels: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
-        """Flat positions in ``labels`` that are columns, and their column indices."""
-        flat = labels.values.ravel()
-        cols = np.where(flat >= 0, self.col_of[np.maximum(flat, 0)], -1)
-        keep = np.flatnonzero(cols >= 0)
-        return keep, cols[keep]
-
-    def rows(self, labels: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
-        """Flat positions in ``labels`` that are rows, and their row indices."""
-        flat = labels.values.ravel()
-        rows = np.where(flat >= 0, self.row_of[np.maximum(flat, 0)], -1)
-        keep = np.flatnonzero(rows >= 0)
-        return keep, rows[keep]
-
-
-def _inverse(labels: np.ndarray, size: int) -> np.ndarray:
-    out = np.full(max(int(size), int(labels.max(initial=-1)) + 1), -1, dtype=np.int64)
-    out[labels] = np.arange(len(labels))
-    return out
-
-
-def highs_from_matrices(model, options: dict) -> highspy.Highs:
-    """A Highs object holding the LP of a linopy model (columns and rows in linopy's order)."""
-    M = model.matrices
-    with quiet_stdout():
-        h = highspy.Highs()
-    for key, value in options.items():
-        h.setOptionValue(key, value)
-    h.addVars(len(M.vlabels), M.lb, M.ub)
-    c = M.c
-    h.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), c)
-    A = M.A.tocsr()
-    lower = np.where(M.sense != "<", M.b, -INF)
-    upper = np.where(M.sense != ">", M.b, INF)
-    h.addRows(A.shape[0], lower, upper, A.nnz, A.indptr, A.indices, A.data)
-    return h
 
 
 def _structure_settings(settings: Settings, targets) -> Settings:
@@ -170,6 +128,8 @@ class ParametricLP:
         self.warm_limit = warm_iteration_limit or max(1000, 5 * rows)
         self.anchors: list[dict] = []
         self._anchor_bases: dict[int, highspy.HighsBasis] = {}
+        #: optima of rows solved from their anchors: their Sobol children's starts
+        self._starts = StartCache()
 
     def set_anchors(self, anchors: list[dict]) -> None:
         """Warm-start anchors: parameter sets whose optimal bases samples may start from.
@@ -190,6 +150,29 @@ class ParametricLP:
             self._warm_solve(self.ref_basis)
             self._anchor_bases[anchor] = self.highs.getBasis()
         return self._anchor_bases[anchor]
+
+    def parent_start(self, parent: tuple[dict, int | None]) -> tuple:
+        """``(basis, latest peak)`` of ``parent = (params, anchor)``: its optimal basis when
+        solved from that anchor's basis (None if it has no optimum: its child then starts from
+        its own anchor) and, with the latest-peak search, its latest peak year (the child's
+        first guess). From the cache when this process solved the parent recently, else solved
+        here the same way (search included), so it is the same either way."""
+        key = start_key(*parent)
+        if key not in self._starts:
+            params, anchor = parent
+            start = self.start_basis(anchor)
+            self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
+            try:
+                self._warm_solve(start)
+            except SolveError:
+                self._starts.put(key, None)
+            else:
+                basis, peak = self.highs.getBasis(), None
+                if self.latest_peak is not None:
+                    objective = float(self.highs.getInfo().objective_function_value)
+                    peak = self.latest_peak.run(self.highs, objective).year
+                self._starts.put(key, basis, peak)
+        return self._starts.get(key)
 
     def _coefficient_maps(self) -> None:
         """For each family of :func:`model.equations.moved_coefficients` present in the model:
@@ -296,9 +279,15 @@ class ParametricLP:
             out[name] = (-INF, limit * scale)
         return out
 
-    def solve_sample(self, params: dict, anchor: int | None = None) -> tuple[xr.Dataset, dict]:
+    def solve_sample(
+        self,
+        params: dict,
+        anchor: int | None = None,
+        parent: tuple[dict, int | None] | None = None,
+    ) -> tuple[xr.Dataset, dict]:
         """Apply ``params``, re-solve warm from the reference basis (or from anchor ``anchor``'s
-        basis, :meth:`start_basis`), extract outputs.
+        basis, :meth:`start_basis`, or from the optimum of ``parent = (params, anchor)``, a design
+        row it differs from in one factor, :meth:`parent_start`), extract outputs.
 
         Returns
         -------
@@ -306,16 +295,20 @@ class ParametricLP:
             As :func:`model.outputs.extract_outputs`.
         diagnostics : dict
             ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0),
-            ``anchor`` (its index, -1 for the reference) and, with the latest-peak search,
-            ``latest_peak_seconds``.
+            ``anchor`` (its index, -1 for the reference), ``parent_start`` (1 if started from
+            the parent's optimum) and, with the latest-peak search, ``latest_peak_seconds``.
         """
-        basis = self.start_basis(anchor)
+        basis, guess = self.parent_start(parent) if parent is not None else (None, None)
+        from_parent = basis is not None
+        if basis is None:
+            basis = self.start_basis(anchor)
         sample = self.compiled.sample(params)
         vectors = self.compiled.vectors(sample)
         self.apply_vectors(vectors)
         start = time.perf_counter()
         iterations, warm = self._warm_solve(basis)
         seconds = time.perf_counter() - start
+        optimum = self.highs.getBasis() if parent is None else None  # its children's start
         out = self._extract(sample, vectors["df"])
         diagnostics = {
             "solve_seconds": seconds,
@@ -323,12 +316,16 @@ class ParametricLP:
             "warm": float(warm),
             "rebuilt": 0.0,
             "anchor": float(-1 if anchor is None else anchor),
+            "parent_start": float(from_parent),
         }
+        peak = None
         if self.latest_peak is not None:
             start = time.perf_counter()
-            found = self.latest_peak.run(self.highs, float(out.cost))
-            out = out.assign(found.as_variables())
+            found = self.latest_peak.run(self.highs, float(out.cost), guess)
+            out, peak = out.assign(found.as_variables()), found.year
             diagnostics["latest_peak_seconds"] = time.perf_counter() - start
+        if optimum is not None:
+            self._starts.put(start_key(params, anchor), optimum, peak)
         return out, diagnostics
 
     def _warm_solve(self, basis: highspy.HighsBasis) -> tuple[int, bool]:

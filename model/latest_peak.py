@@ -12,7 +12,10 @@ is found by bisection between the sentinels latest_peak_from - 1 and the last ye
 for 2025-2060), each trial an interior-point solve without crossover of the same HiGHS object
 (faster on the China LP than a warm dual simplex from the least-cost basis, which slows down the
 further the held years reach, or than chaining trials; :meth:`LatestPeakSearch._feasible`); the
-result depends on nothing but the sample.
+result depends on nothing but the sample. A Sobol AB row, which differs from its block's A row in
+one factor, is searched outward from A's latest peak instead (:meth:`LatestPeakSearch._gallop`:
+2 trials when it is the same year); the trials differ, the answer does not (each trial's outcome
+depends only on the sample and P, and feasibility is monotone in P).
 
 Every trial is kept a feasible LP (proving infeasibility of a 12,000-column LP takes HiGHS minutes
 where a re-optimisation takes a second): the backstop and a slack on each hold row stay in the
@@ -162,8 +165,15 @@ class LatestPeakSearch:
         _, balance_rows = labels.rows(late)
         return cls(dict(zip(years.tolist(), rows.tolist(), strict=True)), cols, start, balance_rows)
 
-    def run(self, highs: highspy.Highs, least_cost: float) -> LatestPeak:
-        """Search on ``highs`` (solved at the least-cost optimum); restore its rows and costs."""
+    def run(
+        self, highs: highspy.Highs, least_cost: float, guess: float | None = None
+    ) -> LatestPeak:
+        """Search on ``highs`` (solved at the least-cost optimum); restore its rows and costs.
+
+        ``guess``: a year near the expected answer (a Sobol row's parent's latest peak, which
+        differs from it in one factor): the search then tests outward from it
+        (:meth:`_gallop`), 2 trials when the guess is right instead of 5-6; the answer is the
+        same (feasibility is monotone in P), only the trials differ."""
         k, n = len(self.balance), len(self.penalised)
         lp = highs.getLp()
         lower = np.asarray(lp.row_lower_)[self.balance]
@@ -175,7 +185,10 @@ class LatestPeakSearch:
         self.basis = highs.getBasis()  # the least-cost basis: a failed trial's fallback start
         self.n_solves, self.iterations, self.costs = 0, 0, {}
         try:
-            result = self._bisect(highs, least_cost)
+            if guess is None or np.isnan(guess):
+                result = self._bisect(highs, least_cost)
+            else:
+                result = self._gallop(highs, least_cost, guess)
         except SolveError as err:
             logger.warning("latest-peak search failed: %s", err)
             result = LatestPeak(
@@ -192,8 +205,37 @@ class LatestPeakSearch:
         (nothing held: feasible by definition) and last + 1 (infeasible by definition), so the
         ends are tested only when the search reaches them (ceil(log2(last - start + 3)) trials,
         6 for 2025-2060, instead of two end checks plus the bisection)."""
+        return self._between(highs, least_cost, self.start - 1, int(self.years[-1]) + 1)
+
+    def _gallop(self, highs, least_cost: float, guess: float) -> LatestPeak:
+        """Bracket the answer outward from ``guess`` (clamped to the searched years) by steps of
+        1, 2, 4, ... years, then bisect the bracket: ``guess`` and ``guess + 1`` when the guess
+        is right, ~2 log2(distance) + 2 trials otherwise."""
         last = int(self.years[-1])
-        lo, hi = self.start - 1, last + 1
+        year = int(min(max(guess, self.start), last))
+        step = 1
+        if self._feasible(highs, year):
+            lo, hi = year, last + 1
+            while lo < last:
+                trial = min(lo + step, last)
+                if not self._feasible(highs, trial):
+                    hi = trial
+                    break
+                lo, step = trial, 2 * step
+        else:
+            lo, hi = self.start - 1, year
+            while hi > self.start:
+                trial = max(hi - step, self.start)
+                if self._feasible(highs, trial):
+                    lo = trial
+                    break
+                hi, step = trial, 2 * step
+        return self._between(highs, least_cost, lo, hi)
+
+    def _between(self, highs, least_cost: float, lo: int, hi: int) -> LatestPeak:
+        """Bisect between ``lo`` (feasible, or the sentinel start - 1) and ``hi`` (infeasible, or
+        the sentinel last + 1) and classify the answer."""
+        last = int(self.years[-1])
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if self._feasible(highs, mid):

@@ -53,7 +53,7 @@ def solve_inputs(inputs, settings: Settings | None = None, **solver_options) -> 
 
 def latest_peak_outputs(m, ctx, objective: float) -> dict:
     """``latest_peak_year`` and ``delay_cost`` of a solved linopy model (a HiGHS copy searched)."""
-    from model.fastpath import LabelMap, highs_from_matrices
+    from model.highs_lp import LabelMap, highs_from_matrices
     from model.latest_peak import LatestPeakSearch
     from model.solve import HIGHS_OPTIONS
 

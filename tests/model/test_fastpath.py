@@ -85,6 +85,58 @@ def test_anchor_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
         assert float(out.cost) == pytest.approx(float(ref.cost), rel=1e-7)
 
 
+def test_parent_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
+    """A row started from its design parent's optimum (a Sobol AB row from its A row) has the
+    rebuild's optimum and the same outputs bit for bit whether this process solved the parent
+    as a sample just before, or never (then the parent is solved first, from its anchor)."""
+    rng = np.random.default_rng(11)
+    anchors = [draw(rng) for _ in range(3)]
+    parent = samples[0]
+    children = []
+    for name in ("sink", "coal", "dr", "build"):  # one factor changed each, as in AB rows
+        child = dict(parent)
+        child[name] = samples[1][name]
+        children.append(child)
+    lp = ParametricLP(inputs, Settings(), TARGETS)
+    lp.set_anchors(anchors)
+    lp.solve_sample(parent, 2)  # the A row, solved as a sample first
+    first = [lp.solve_sample(c, 1, (parent, 2)) for c in children]
+    other = ParametricLP(inputs, Settings(), TARGETS)
+    other.set_anchors(anchors)
+    for i in reversed(range(len(children))):  # the parent never solved as a sample here
+        out, diag = other.solve_sample(children[i], 1, (parent, 2))
+        assert diag["parent_start"] == 1.0
+        for name in ("co2", "cost", "co2_price", "capacity"):
+            np.testing.assert_array_equal(out[name].values, first[i][0][name].values)
+        assert diag["iterations"] == first[i][1]["iterations"]
+    from_anchor = [lp.solve_sample(c, 1)[1]["iterations"] for c in children]
+    assert sum(d["iterations"] for _, d in first) < sum(from_anchor)  # a shorter way
+    for child, (out, _) in zip(children[:2], first[:2], strict=True):
+        ref = solve_reference(inputs, Settings(), TARGETS, child)
+        assert float(out.cost) == pytest.approx(float(ref.cost), rel=1e-7)
+
+
+def test_a_parent_without_optimum_leaves_its_child_to_its_anchor(inputs, samples, monkeypatch):
+    """No optimum for the parent (HiGHS fails on it, warm and cold): the child starts from its
+    own anchor, solves, and says so (``parent_start`` 0)."""
+    lp = ParametricLP(inputs, Settings(), TARGETS)
+    lp.set_anchors([samples[3]])
+    alone, _ = lp.solve_sample(samples[0], 0)
+    solve = lp._warm_solve
+    calls = []
+
+    def fails_first(basis):
+        calls.append(basis)
+        if len(calls) == 1:  # the parent's solve
+            raise SolveError("cold fallback: not optimal")
+        return solve(basis)
+
+    monkeypatch.setattr(lp, "_warm_solve", fails_first)
+    out, diag = lp.solve_sample(samples[0], 0, (samples[1], 0))
+    assert len(calls) == 2 and diag["parent_start"] == 0.0
+    np.testing.assert_array_equal(out.co2.values, alone.co2.values)
+
+
 def test_order_does_not_matter(inputs, samples, fast_results):
     lp = ParametricLP(inputs, Settings(), TARGETS)
     order = np.random.default_rng(7).permutation(len(samples))

@@ -153,6 +153,37 @@ def test_latest_peak_bisection(tmp_path):
     assert float(again.cost) == pytest.approx(float(fast.cost), rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("seed_twh", "sink", "expected"), [(20, 0.0, 2025.0), (20, 0.1, np.inf), (5, 0.0, -np.inf)]
+)
+def test_latest_peak_search_from_any_guess_finds_the_bisections_answer(
+    tmp_path, seed_twh, sink, expected
+):
+    """The search outward from a guess (a Sobol row's parent's latest peak) ends where the
+    bisection does, for guesses before, at and after the answer, outside the searched years
+    and censored either way; a right guess costs 2 trials (answer, answer + 1; 1 censored)."""
+    inputs = load_inputs(_peak_system(tmp_path, seed_twh=seed_twh))
+    lp = ParametricLP(inputs, Settings(latest_peak=True), {"sink": "natural_sink"})
+    plain, _ = lp.solve_sample({"sink": sink})
+    assert float(plain.latest_peak_year) == expected
+    search = lp.latest_peak
+    for guess in (*range(2017, 2034), np.inf, -np.inf, np.nan):
+        lp.apply_vectors(lp.compiled.vectors(lp.compiled.sample({"sink": sink})))
+        lp._warm_solve(lp.ref_basis)
+        found = search.run(lp.highs, float(plain.cost), guess)
+        assert found.year == expected, guess
+        assert found.status == float(plain.latest_peak_status)
+        np.testing.assert_equal(found.delay_cost, float(plain.delay_cost))
+        if guess == expected:  # censored: the end year alone settles it
+            assert found.n_solves == (2 if np.isfinite(expected) else 1)
+    # through the engine's path: a child guessing from its parent's answer
+    child, diag = lp.solve_sample({"sink": sink}, None, ({"sink": sink}, None))
+    assert diag["parent_start"] == 1.0
+    assert float(child.latest_peak_year) == expected
+    assert float(child.latest_peak_solves) == (2 if np.isfinite(expected) else 1)
+    assert float(child.latest_peak_solves) < float(plain.latest_peak_solves)
+
+
 def test_latest_peak_unreachable(tmp_path):
     """With 5 TWh/yr clean reaches only 50 TWh by 2030: neutrality is out of reach without the
     backstop whatever the peak: -inf, status 2, no delay cost."""

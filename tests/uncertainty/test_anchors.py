@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from uncertainty.engine.anchors import anchor_count, anchor_points, anchor_values, nearest_anchor
+from uncertainty.engine.anchors import (
+    anchor_count,
+    anchor_points,
+    anchor_values,
+    design_parents,
+    nearest_anchor,
+)
 from uncertainty.errors import StudyError
 from uncertainty.study.space import study_from_dict
 
@@ -71,3 +77,34 @@ def test_anchor_count_from_the_class_or_the_study():
         anchor_count(_study(anchors=-1), Fast)
     with pytest.raises(StudyError, match="anchors = 'many'"):
         anchor_count(_study(anchors="many"), Fast)
+
+
+@pytest.mark.parametrize("second_order", [False, True])
+@pytest.mark.parametrize("groups", [None, ["g", "g", "h", "k"]])
+def test_a_sobol_rows_parent_differs_from_it_in_one_factor(second_order, groups):
+    """design_parents on SALib's own Saltelli design: every AB (BA) row's parent is its
+    block's A (B) row and differs from it in the columns of one factor only; A and B rows
+    and other samplers' rows have none."""
+    from SALib.sample import sobol
+
+    problem = {"num_vars": 4, "names": list("abcd"), "bounds": [[0, 1]] * 4}
+    if groups:
+        problem["groups"] = groups
+    factors = len(dict.fromkeys(groups or problem["names"]))
+    x = sobol.sample(problem, 4, calc_second_order=second_order, scramble=True, seed=2)
+    parents = design_parents("sobol", len(x), factors, second_order)
+    size = 2 * factors + 2 if second_order else factors + 2
+    columns = {name: [j for j, g in enumerate(groups or problem["names"]) if g == name]
+               for name in dict.fromkeys(groups or problem["names"])}  # fmt: skip
+    for i, p in enumerate(parents):
+        position = i % size
+        if position in (0, size - 1):
+            assert p == -1
+            continue
+        assert p == (i - position if position <= factors else i - position + size - 1)
+        k = (position - 1) % factors
+        changed = np.flatnonzero(x[i] != x[p]).tolist()
+        assert changed == columns[list(columns)[k]]
+    assert (parents >= 0).sum() == len(x) // size * (size - 2)
+    assert (design_parents("lhs", 10, 4, False) == -1).all()
+    assert (design_parents("morris", 10, 4, False) == -1).all()

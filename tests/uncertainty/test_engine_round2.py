@@ -187,7 +187,7 @@ def test_figures_are_the_same_with_or_without_analyze_first(tmp_path, sampler):
 
 SHADOW_CHECK = """
 import sys
-from uncertainty.engine.protocol import import_model
+from uncertainty.engine.imports import import_model
 cls = import_model("model.ensemble:ChinaLP", (sys.argv[1],))
 import model
 print(cls.__name__, model.__file__)

@@ -15,10 +15,16 @@ resume (tests/uncertainty/test_anchors.py).
   starts from an anchor of its own category whenever one exists. Ties go to the lower index.
 - **How many**: ``[model_options] anchors = K`` of the study, else the model class's
   ``default_anchors``; 0 turns anchors off (every sample starts from the model's reference).
+- **Parents** (Sobol designs): a row that differs from its block's base row in one factor only
+  starts from that row's optimum instead (:func:`design_parents`), when the model takes a
+  ``parent``; the base row's optimum is itself defined as its solve from its nearest anchor,
+  so a worker that has not solved it solves it first (same basis, bit for bit).
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -81,3 +87,55 @@ def nearest_anchor(parameters, anchors_unit: np.ndarray, values: np.ndarray) -> 
     numeric = (diff[:, :, ~choice] ** 2).sum(axis=2)
     mismatch = (np.abs(diff[:, :, choice]) > 1e-12).sum(axis=2) * (1.0 + len(parameters))
     return np.argmin(numeric + mismatch, axis=1)  # argmin: the first of equal distances
+
+
+def design_parents(sampler: str, n_rows: int, n_factors: int, second_order: bool) -> np.ndarray:
+    """Row each design row may start from (-1: its nearest anchor), from the design's layout.
+
+    A Saltelli (Sobol) block is ``[A, AB_1 .. AB_D, (BA_1 .. BA_D,) B]`` (SALib's order), and
+    ``AB_k`` differs from ``A`` (``BA_k`` from ``B``) in the inputs of factor ``k`` only, so a
+    model with parent starts (``evaluate(params, anchor=..., parent=...)``, such as the China LP)
+    starts it from ``A``'s (``B``'s) optimum instead of an anchor's: a move along one factor
+    instead of across the space. ``A`` and ``B`` start from their anchors. The parent is a
+    function of the row's position in the design alone, so a row's start does not depend on
+    the order, the batch or the worker. Other samplers: every row starts from its anchor.
+    """
+    parents = np.full(n_rows, -1, dtype=np.int64)
+    if sampler != "sobol" or n_factors < 1:
+        return parents
+    size = 2 * n_factors + 2 if second_order else n_factors + 2
+    for first in range(0, n_rows - size + 1, size):
+        parents[first + 1 : first + 1 + n_factors] = first
+        if second_order:
+            parents[first + 1 + n_factors : first + 1 + 2 * n_factors] = first + size - 1
+    return parents
+
+
+def anchor_starts(parameters, anchors_unit, rows: np.ndarray) -> list[int | None]:
+    """Each row's nearest anchor (None for every row when the study has no anchors)."""
+    if not len(anchors_unit):
+        return [None] * len(rows)
+    return nearest_anchor(parameters, np.asarray(anchors_unit), rows).tolist()
+
+
+def parent_starts(
+    parameters, anchors_unit, parents: np.ndarray, to_params: Callable[[np.ndarray], dict]
+) -> list[tuple[dict, int | None] | None]:
+    """``(parent params, the parent's nearest anchor)`` per row, None where a row has no parent
+    (a NaN row of ``parents``, the parents' stored inputs)."""
+    parents = np.asarray(parents, dtype=float)
+    out: list[tuple[dict, int | None] | None] = [None] * len(parents)
+    has = ~np.isnan(parents).any(axis=1)
+    if has.any():
+        anchors = anchor_starts(parameters, anchors_unit, parents[has])
+        for i, row, anchor in zip(np.flatnonzero(has), parents[has], anchors, strict=True):
+            out[i] = (to_params(row), anchor)
+    return out
+
+
+def takes_parent(evaluate: Callable[..., Any]) -> bool:
+    """Whether a model's ``evaluate`` accepts a ``parent`` start."""
+    try:
+        return "parent" in inspect.signature(evaluate).parameters
+    except (TypeError, ValueError):
+        return False

@@ -29,6 +29,17 @@ class Plan:
     status: np.ndarray
     batches: list[tuple[int, int]]
     schemas: dict[str, store.OutputSchema]
+    #: row each row may start from (-1 none; engine/anchors.py design_parents); None: none at all
+    parents: np.ndarray | None = None
+
+    def parent_rows(self, start: int, stop: int) -> np.ndarray:
+        """Stored inputs of the parents of rows ``start:stop`` (NaN rows where none)."""
+        rows = np.full_like(self.inputs[start:stop], np.nan, dtype=float)
+        if self.parents is not None:
+            parents = self.parents[start:stop]
+            has = parents >= 0
+            rows[has] = self.inputs[parents[has]]
+        return rows
 
 
 def batches(
@@ -42,9 +53,8 @@ def batches(
         while queue and len(in_flight) < 2 * backend.workers() and not suspects:
             start, stop = queue.pop()
             ids = np.arange(start, stop)
-            future = backend.submit(
-                evaluate_batch, spec, ids, plan.inputs[start:stop], samples=len(ids)
-            )
+            rows, parents = plan.inputs[start:stop], plan.parent_rows(start, stop)
+            future = backend.submit(evaluate_batch, spec, ids, rows, parents, samples=len(ids))
             in_flight[future] = (start, stop)
         for future in backend.wait_first(in_flight):
             start, stop = in_flight.pop(future)
@@ -62,23 +72,24 @@ def batches(
             for start, stop in sorted(suspects):
                 logger.warning("a worker died; isolating samples %d-%d", start, stop - 1)
                 ids, rows = np.arange(start, stop), plan.inputs[start:stop]
-                yield start, _isolate(spec, ids, rows, backend)
+                yield start, _isolate(spec, ids, rows, plan.parent_rows(start, stop), backend)
             suspects.clear()
 
 
 def _isolate(
-    spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, backend: Backend
+    spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, parents: np.ndarray, backend: Backend
 ) -> list[SampleResult]:
     """Evaluate ``ids`` alone; on a worker death split in halves until the culprit is found."""
     try:
-        return backend.result(backend.submit(evaluate_batch, spec, ids, rows, samples=len(ids)))
+        future = backend.submit(evaluate_batch, spec, ids, rows, parents, samples=len(ids))
+        return backend.result(future)
     except WorkerDied as exc:
         if len(ids) == 1:
             status = Status.TIMEOUT if exc.overran else Status.CRASHED
             return _failed(ids, status, str(exc))
         half = len(ids) // 2
-        first = _isolate(spec, ids[:half], rows[:half], backend)
-        return first + _isolate(spec, ids[half:], rows[half:], backend)
+        first = _isolate(spec, ids[:half], rows[:half], parents[:half], backend)
+        return first + _isolate(spec, ids[half:], rows[half:], parents[half:], backend)
 
 
 def write_results(out: Path, start: int, results: list[SampleResult], plan: Plan) -> None:

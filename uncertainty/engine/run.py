@@ -26,6 +26,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from uncertainty import store
+from uncertainty.engine.anchors import design_parents
 from uncertainty.engine.backends import DASK, LOKY, Backend, WorkerDied, open_backend
 from uncertainty.engine.batches import Plan, batches, write_results
 from uncertainty.engine.manifest import (
@@ -217,7 +218,10 @@ def _prepare(
     if done:
         notify(f"resuming {out}: {done} of {len(status)} samples already done")
     batches = _pending_batches(status, chunk)
-    return Plan(chunk, inputs, status, batches, store.read_schemas(out, study.outputs))
+    factors = len(dict.fromkeys(design.problem.get("groups") or design.problem["names"]))
+    parents = design_parents(study.sampler, len(status), factors, study.second_order)
+    schemas = store.read_schemas(out, study.outputs)
+    return Plan(chunk, inputs, status, batches, schemas, parents)
 
 
 def _extend(
