@@ -94,6 +94,11 @@ class ChinaLP:
         result["audit_gap"] = self._audit(params, float(out.cost))
         return result
 
+    def prepare_parent(self, parent: tuple) -> None:
+        """Solve a Sobol row's parent ``(params, anchor)`` ahead of the row (the engine calls
+        this under the parent's own time limit; cached, so the row's own solve reuses it)."""
+        self.lp.parent_start(parent)
+
     def _audit(self, params: dict, cost: float) -> float:
         if self.audit_share <= 0 or not _chosen(params, self.audit_share):
             return float("nan")

@@ -160,18 +160,18 @@ class ParametricLP:
         key = start_key(*parent)
         if key not in self._starts:
             params, anchor = parent
-            start = self.start_basis(anchor)
-            self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
-            try:
+            try:  # any failure of the parent leaves its child to its own anchor, never fails it
+                start = self.start_basis(anchor)  # (may solve the anchor first)
+                self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
                 self._warm_solve(start)
-            except SolveError:
-                self._starts.put(key, None)
-            else:
                 basis, peak = self.highs.getBasis(), None
                 if self.latest_peak is not None:
                     objective = float(self.highs.getInfo().objective_function_value)
                     peak = self.latest_peak.run(self.highs, objective).year
-                self._starts.put(key, basis, peak)
+            except Exception as exc:
+                logger.info("parent without optimum (%s): its child starts from its anchor", exc)
+                basis, peak = None, None
+            self._starts.put(key, basis, peak)
         return self._starts.get(key)
 
     def _coefficient_maps(self) -> None:

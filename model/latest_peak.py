@@ -15,7 +15,9 @@ further the held years reach, or than chaining trials; :meth:`LatestPeakSearch._
 result depends on nothing but the sample. A Sobol AB row, which differs from its block's A row in
 one factor, is searched outward from A's latest peak instead (:meth:`LatestPeakSearch._gallop`:
 2 trials when it is the same year); the trials differ, the answer does not (each trial's outcome
-depends only on the sample and P, and feasibility is monotone in P).
+depends only on the sample and P, and feasibility is monotone in P - exactly for the LP; a trial
+whose penalised use sits within solver tolerance of ``TOLERANCE`` could in principle break that
+numerically, and then a guided and a plain search could differ by a year; either is repeatable).
 
 Every trial is kept a feasible LP (proving infeasibility of a 12,000-column LP takes HiGHS minutes
 where a re-optimisation takes a second): the backstop and a slack on each hold row stay in the

@@ -16,9 +16,19 @@ SIZE = 64
 
 
 def start_key(params: dict, anchor: int | None) -> str:
-    """Key of a row: its parameter values (exactly, floats as hex) and its anchor."""
-    values = {k: v if isinstance(v, str) else float(v).hex() for k, v in sorted(params.items())}
-    return json.dumps([values, anchor])
+    """Key of a row: its parameter values (exactly: numbers as float hex, so 2 and 2.0 and numpy
+    floats agree; strings as they are; anything else by repr) and its anchor."""
+    values = {str(k): _exact(v) for k, v in sorted(params.items())}
+    return json.dumps([values, None if anchor is None else int(anchor)])
+
+
+def _exact(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return float(value).hex()
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 class StartCache:

@@ -103,6 +103,8 @@ def test_parent_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
     first = [lp.solve_sample(c, 1, (parent, 2)) for c in children]
     other = ParametricLP(inputs, Settings(), TARGETS)
     other.set_anchors(anchors)
+    for unrelated in samples[5:8]:  # other work first: another state of HiGHS
+        other.solve_sample(unrelated, 0)
     for i in reversed(range(len(children))):  # the parent never solved as a sample here
         out, diag = other.solve_sample(children[i], 1, (parent, 2))
         assert diag["parent_start"] == 1.0
@@ -117,8 +119,8 @@ def test_parent_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
 
 
 def test_a_parent_without_optimum_leaves_its_child_to_its_anchor(inputs, samples, monkeypatch):
-    """No optimum for the parent (HiGHS fails on it, warm and cold): the child starts from its
-    own anchor, solves, and says so (``parent_start`` 0)."""
+    """No optimum for the parent (HiGHS fails on it, warm and cold; or its parameters cannot be
+    applied): the child starts from its own anchor, solves, and says so (``parent_start`` 0)."""
     lp = ParametricLP(inputs, Settings(), TARGETS)
     lp.set_anchors([samples[3]])
     alone, _ = lp.solve_sample(samples[0], 0)
@@ -134,6 +136,11 @@ def test_a_parent_without_optimum_leaves_its_child_to_its_anchor(inputs, samples
     monkeypatch.setattr(lp, "_warm_solve", fails_first)
     out, diag = lp.solve_sample(samples[0], 0, (samples[1], 0))
     assert len(calls) == 2 and diag["parent_start"] == 0.0
+    np.testing.assert_array_equal(out.co2.values, alone.co2.values)
+    monkeypatch.undo()
+    broken = dict(samples[1], dr="not a rate")  # a parent the model cannot even set up
+    out, diag = lp.solve_sample(samples[0], 0, (broken, 0))
+    assert diag["parent_start"] == 0.0
     np.testing.assert_array_equal(out.co2.values, alone.co2.values)
 
 

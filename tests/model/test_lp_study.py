@@ -79,11 +79,16 @@ def test_lp_study_same_store_with_one_and_two_workers_and_resumed(tmp_path):
 
 
 def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
-    """AB rows of a Sobol design start from their block's A row's optimum (issue 17): the same
-    store bit for bit with one worker and whole blocks per batch, two workers and batches that
-    cut blocks (a parent solved in another process or batch), and a resume."""
+    """AB rows of a Sobol design start from their block's A row's optimum and search their
+    latest peak outward from A's (issue 17): the same store bit for bit with one worker and
+    whole blocks per batch, two workers and batches that cut blocks (a parent solved in another
+    process or batch, search included), and a resume."""
     study = tmp_path / "study.toml"
-    study.write_text(study_text("example", 2, seed=5, sampler="sobol"))
+    text = study_text("example", 2, seed=5, sampler="sobol")
+    text = text.replace(
+        '"parent_start"]', '"parent_start", "latest_peak_year", "latest_peak_solves"]'
+    )
+    study.write_text(text.replace('data = "example"', 'data = "example"\nlatest_peak = true'))
     stores = []
     for n_jobs, batch in ((1, 16), (2, 3)):
         out = run_study(study, tmp_path / f"run{n_jobs}", n_jobs=n_jobs, batch_size=batch)
@@ -100,9 +105,12 @@ def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
     d = len(a.parameter)
     parents = design_parents("sobol", a.sizes["sample"], d, False)
     np.testing.assert_array_equal(a.parent_start.values, (parents >= 0).astype(float))
+    assert np.isfinite(a.latest_peak_year.values).any()
+    solves = a.latest_peak_solves.values
+    assert solves[parents >= 0].mean() < solves[parents < 0].mean()  # guessed from the parent
     for b in stores[1:]:
         for name in ("inputs", "co2", "coal_share", "peak_year", "cost", "iterations", "anchor",
-                     "parent_start"):  # fmt: skip
+                     "parent_start", "latest_peak_year", "latest_peak_solves"):  # fmt: skip
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 

@@ -32,13 +32,15 @@ class Plan:
     #: row each row may start from (-1 none; engine/anchors.py design_parents); None: none at all
     parents: np.ndarray | None = None
 
-    def parent_rows(self, start: int, stop: int) -> np.ndarray:
-        """Stored inputs of the parents of rows ``start:stop`` (NaN rows where none)."""
+    def parent_rows(self, start: int, stop: int) -> np.ndarray | None:
+        """Stored inputs of the parents of rows ``start:stop`` (NaN rows where none; None when
+        none of them has a parent)."""
+        if self.parents is None or not (self.parents[start:stop] >= 0).any():
+            return None
         rows = np.full_like(self.inputs[start:stop], np.nan, dtype=float)
-        if self.parents is not None:
-            parents = self.parents[start:stop]
-            has = parents >= 0
-            rows[has] = self.inputs[parents[has]]
+        parents = self.parents[start:stop]
+        has = parents >= 0
+        rows[has] = self.inputs[parents[has]]
         return rows
 
 
@@ -77,7 +79,11 @@ def batches(
 
 
 def _isolate(
-    spec: ModelSpec, ids: np.ndarray, rows: np.ndarray, parents: np.ndarray, backend: Backend
+    spec: ModelSpec,
+    ids: np.ndarray,
+    rows: np.ndarray,
+    parents: np.ndarray | None,
+    backend: Backend,
 ) -> list[SampleResult]:
     """Evaluate ``ids`` alone; on a worker death split in halves until the culprit is found."""
     try:
@@ -88,8 +94,9 @@ def _isolate(
             status = Status.TIMEOUT if exc.overran else Status.CRASHED
             return _failed(ids, status, str(exc))
         half = len(ids) // 2
-        first = _isolate(spec, ids[:half], rows[:half], parents[:half], backend)
-        return first + _isolate(spec, ids[half:], rows[half:], parents[half:], backend)
+        cut = (None, None) if parents is None else (parents[:half], parents[half:])
+        first = _isolate(spec, ids[:half], rows[:half], cut[0], backend)
+        return first + _isolate(spec, ids[half:], rows[half:], cut[1], backend)
 
 
 def write_results(out: Path, start: int, results: list[SampleResult], plan: Plan) -> None:

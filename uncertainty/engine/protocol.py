@@ -8,7 +8,8 @@ A study's ``model = "package.module:attr"`` names either
   ``set_anchors(anchors)`` is handed the study's warm-start anchors once and called as
   ``instance.evaluate(params, anchor=k)`` with each sample's nearest anchor
   (:mod:`uncertainty.engine.anchors`); one whose ``evaluate`` also takes ``parent`` gets a Sobol
-  AB row's parent as ``parent=(params, anchor)``.
+  AB row's parent as ``parent=(params, anchor)``, after an optional ``prepare_parent(parent)``
+  under the parent's own time limit.
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -181,19 +182,35 @@ def evaluate_batch(
     """
     prepare_worker()
     with _LOCK:
-        _, evaluate = get_evaluator(spec)
+        model, evaluate = get_evaluator(spec)
         starts = anchor_starts(spec.parameters, spec.anchor_unit, rows)
         lineage = [None] * len(rows)
         if parents is not None and takes_parent(evaluate):
             to_params = functools.partial(_params, spec)
             lineage = parent_starts(spec.parameters, spec.anchor_unit, parents, to_params)
-        results = []
-        for sample_id, row, anchor, parent in zip(sample_ids, rows, starts, lineage, strict=True):
-            keywords = {"anchor": anchor, "parent": parent}
+        prepare = getattr(model, "prepare_parent", None)
+        results: list[SampleResult | None] = [None] * len(rows)
+        # rows without a parent first: a batch's A and B rows are ready for its AB rows
+        for i in sorted(range(len(rows)), key=lambda i: lineage[i] is not None):
+            parent = lineage[i]
+            if parent is not None and callable(prepare):
+                _prepare_parent(spec, prepare, parent)
+            keywords = {"anchor": starts[i], "parent": parent}
             keywords = {k: v for k, v in keywords.items() if v is not None}
             call = functools.partial(evaluate, **keywords) if keywords else evaluate
-            results.append(_evaluate_one(spec, call, int(sample_id), _params(spec, row)))
+            results[i] = _evaluate_one(spec, call, int(sample_ids[i]), _params(spec, rows[i]))
     return results
+
+
+def _prepare_parent(spec: ModelSpec, prepare: Callable[[Any], Any], parent: Any) -> None:
+    """Let the model solve a parent from another batch under the parent's own time limit, not
+    its child's (a child's status must not depend on where its parent ran); a failure is the
+    model's business (the child then starts from its anchor)."""
+    try:
+        with time_limit(spec.timeout):
+            prepare(parent)
+    except (Exception, SampleTimeout) as exc:
+        logger.info("preparing a parent failed (%s: %s)", type(exc).__name__, exc)
 
 
 def _params(spec: ModelSpec, row: np.ndarray) -> dict[str, Any]:
