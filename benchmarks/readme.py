@@ -20,17 +20,32 @@ def _verdict(value: float, op: str, bound: float) -> str:
     return f"{op} {bound:g}" + ("" if met else " (missed)")
 
 
+def _command(r: dict) -> str:
+    """The ``netua bench`` command line that produced ``r``."""
+    parts = [f"netua bench --data {r['data']} --samples {r['n_samples']} --naive {r['n_naive']}"]
+    if "engine_samples" in r:
+        parts.append(f"--engine-samples {r['engine_samples']}")
+    if "multi_solve_samples" in r:
+        parts.append(f"--multi {r['multi_solve_samples']}")
+    warm = [row for row in r["solver_options"] if row["kind"] == "warm"]
+    if warm:
+        parts.append(f"--options-samples {warm[0]['samples']}")
+    if "sobol_rows" in r:
+        base = round(r["sobol_rows"] * (1 - r["sobol_parent_share"]) / 2)  # an A and a B row each
+        parts.append(f"--sobol-base {base}")
+    return " ".join(parts)
+
+
 def performance_section(r: dict) -> str:
     """The README's performance section (markdown) for a benchmark result."""
     size = r["lp_size"]
     lines = [
         START,
-        f"Measured by `netua bench --data {r['data']} --samples {r['n_samples']} --naive "
-        f"{r['n_naive']}` (saved to `results/benchmarks/fastpath.json`; regenerate this section "
-        "with `python -m benchmarks.readme`), which runs the compared approaches side by side on "
-        f"the same samples of 8 parameters on this class of machine ({r['cpu_count']} cores, "
-        f"shared): the {r['data']} LP has {size['variables']:,} variables, {size['constraints']:,} "
-        f"constraints and {size['nonzeros']:,} non-zeros.",
+        f"Measured by `{_command(r)}` (saved to `results/benchmarks/fastpath.json`; regenerate "
+        "this section with `python -m benchmarks.readme`), which runs the compared approaches "
+        "side by side on the same samples of 8 parameters on this class of machine "
+        f"({r['cpu_count']} cores, shared): the {r['data']} LP has {size['variables']:,} "
+        f"variables, {size['constraints']:,} constraints and {size['nonzeros']:,} non-zeros.",
         "",
         "| approach | per sample (median) | simplex iterations (median) |",
         "| --- | --- | --- |",
@@ -79,6 +94,15 @@ def performance_section(r: dict) -> str:
             f"| latest-peak search: a sample's time / one solve ({r['multi_solve_samples']} "
             f"samples, {r['multi_solve_trials_median']:.0f} trials) | "
             f"{r['multi_solve_multiple']:.1f} | {_verdict(r['multi_solve_multiple'], '<=', 3)} |"
+        )
+    if "multi_solve_sobol_multiple" in r:
+        lines.append(
+            f"| latest-peak search on Sobol AB rows, searched from their A row's answer "
+            f"({r['multi_solve_sobol_samples']} rows, {r['multi_solve_sobol_trials_median']:.0f} "
+            f"trials, {r['multi_solve_sobol_search_median_s']:.1f} s against "
+            f"{r['multi_solve_search_median_s']:.1f} s above) / their one solve | "
+            f"{r['multi_solve_sobol_multiple']:.1f} | "
+            f"{_verdict(r['multi_solve_sobol_multiple'], '<=', 3)} |"
         )
     if "speedup_2_vs_1_workers" in r:
         lines += [
