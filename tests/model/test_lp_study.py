@@ -88,22 +88,24 @@ def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
     text = text.replace(
         '"parent_start"]', '"parent_start", "latest_peak_year", "latest_peak_solves"]'
     )
+    text = text.replace('sampler = "sobol"', 'sampler = "sobol"\nsecond_order = true')  # BA rows
     study.write_text(text.replace('data = "example"', 'data = "example"\nlatest_peak = true'))
     stores = []
-    for n_jobs, batch in ((1, 16), (2, 3)):
+    for n_jobs, batch in ((1, 28), (2, 3)):  # one batch of both blocks; batches cutting them
         out = run_study(study, tmp_path / f"run{n_jobs}", n_jobs=n_jobs, batch_size=batch)
         stores.append(xr.open_zarr(out / "store.zarr").load())
     out = run_study(study, tmp_path / "resumed", n_jobs=2, batch_size=5)
     status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
     codes = status[:]
-    codes[3:] = 0  # rows 3-15 pending again: AB rows whose A row is done are resumed alone
+    codes[3:] = 0  # pending again from row 3: AB rows whose A row is done are resumed alone
     status[:] = codes
     out = run_study(study, out, n_jobs=1, batch_size=5)
     stores.append(xr.open_zarr(out / "store.zarr").load())
     a = stores[0]
     assert (a.status.values == 1).all()
     d = len(a.parameter)
-    parents = design_parents("sobol", a.sizes["sample"], d, False)
+    parents = design_parents("sobol", a.sizes["sample"], d, True)
+    assert (parents == 2 * d + 1).sum() == d  # the BA rows of the first block, from its B row
     np.testing.assert_array_equal(a.parent_start.values, (parents >= 0).astype(float))
     assert np.isfinite(a.latest_peak_year.values).any()
     solves = a.latest_peak_solves.values
