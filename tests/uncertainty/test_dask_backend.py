@@ -31,7 +31,9 @@ class Counted:
                 "main_thread": float(threading.current_thread() is threading.main_thread())}
 """
 
-LP_OUTPUTS = ("co2", "cost", "peak_year", "coal_share", "capacity", "iterations", "warm")
+LP_OUTPUTS = (
+    "co2", "cost", "peak_year", "coal_share", "capacity", "iterations", "warm", "parent_start",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,7 @@ def test_lp_study_on_a_cluster_equals_loky(tmp_path, cluster):
     params = [Parameter(name, dist, target=name) for name, dist in targets.items()]
     study = Study(name="lp", parameters=params, seed=4, outputs=LP_OUTPUTS,
                   model="model.ensemble:ChinaLP", model_options={"data": "example"},
-                  n=4, batch_size=5)  # fmt: skip
+                  n=4, batch_size=3)  # fmt: skip  # batches cut the Sobol blocks of 5
     runs = {
         "loky": run_study(study, tmp_path / "loky", n_jobs=1),  # n_jobs does not matter
         "dask": run_study(study, tmp_path / "dask", scheduler=local.scheduler_address),
@@ -84,6 +86,7 @@ def test_lp_study_on_a_cluster_equals_loky(tmp_path, cluster):
     dask, loky = stores["dask"], stores["loky"]
     assert dask.sizes["sample"] == 4 * 5 and (dask["status"] == 1).all()
     assert (dask["warm"] == 1).all() and dask["co2"].dims == ("sample", "year")
+    assert dask["parent_start"].values.sum() == 4 * 3  # every AB row from its A row, on Dask too
     assert np.ptp(dask["cost"].values) > 0, "the parameters must move the LP's cost"
     xr.testing.assert_identical(dask, loky)
 
