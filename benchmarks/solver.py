@@ -93,26 +93,8 @@ def _option(h: highspy.Highs, key: str):
 
 def multi_solve(inputs, targets: dict, samples: list[dict], anchors: list, starts: list) -> dict:
     """Seconds of the latest-peak search per sample as a multiple of its single solve."""
-    lp = ParametricLP(inputs, Settings(latest_peak=True), targets)
-    lp.set_anchors(anchors)
-    multiples, solves, searches, trials = [], [], [], []
-    for params, anchor in zip(samples, starts, strict=True):
-        lp.start_basis(anchor)  # the anchor's own solve is set-up, not the sample's
-        start = time.perf_counter()
-        out, diag = lp.solve_sample(params, anchor)
-        total = time.perf_counter() - start
-        single = total - diag["latest_peak_seconds"]
-        multiples.append(total / single)
-        solves.append(single)
-        searches.append(diag["latest_peak_seconds"])
-        trials.append(float(out.latest_peak_solves))
-    return {
-        "multi_solve_multiple": statistics.median(multiples),
-        "multi_solve_samples": len(samples),
-        "multi_solve_single_median_s": statistics.median(solves),
-        "multi_solve_search_median_s": statistics.median(searches),
-        "multi_solve_trials_median": statistics.median(trials),
-    }
+    parents = [-1] * len(samples)
+    return _search_costs(inputs, targets, samples, starts, parents, anchors, "multi_solve")
 
 
 def multi_solve_sobol(
@@ -121,28 +103,40 @@ def multi_solve_sobol(
     """The latest-peak search on one Sobol block as the engine runs it: the A row (bisection),
     then AB rows started from A's optimum and searched outward from A's latest peak; the AB
     rows' search time as a multiple of their single solve (medians)."""
+    return _search_costs(
+        inputs, targets, block, starts, parents, anchors, "multi_solve_sobol", children_only=True
+    )
+
+
+def _search_costs(
+    inputs, targets, rows, starts, parents, anchors, prefix: str, children_only: bool = False
+) -> dict:
+    """Median search time / single solve, single solve, search seconds and trials of ``rows``
+    (each from its anchor, or from its parent row's optimum; ``children_only``: rows with a
+    parent only), keys prefixed ``prefix``."""
     lp = ParametricLP(inputs, Settings(latest_peak=True), targets)
     lp.set_anchors(anchors)
-    multiples, trials, searches, solves = [], [], [], []
-    for params, anchor, parent in zip(block, starts, parents, strict=True):
-        lp.start_basis(anchor)  # set-up, as in multi_solve
-        parent_start = None if parent < 0 else (block[parent], starts[parent])
+    multiples, solves, searches, trials = [], [], [], []
+    for params, anchor, parent in zip(rows, starts, parents, strict=True):
+        lp.start_basis(anchor)  # the anchor's own solve is set-up, not the sample's
+        parent_start = None if parent < 0 else (rows[parent], starts[parent])
         start = time.perf_counter()
         out, diag = lp.solve_sample(params, anchor, parent_start)
         total = time.perf_counter() - start
-        if parent_start is None:
-            continue  # the A row: a plain bisection, as in multi_solve
+        if children_only and parent_start is None:
+            continue  # a parent row: a plain bisection, measured by multi_solve
         single = total - diag["latest_peak_seconds"]
         multiples.append(total / single)
         solves.append(single)
         searches.append(diag["latest_peak_seconds"])
         trials.append(float(out.latest_peak_solves))
+    med = statistics.median
     return {
-        "multi_solve_sobol_multiple": statistics.median(multiples),
-        "multi_solve_sobol_samples": len(multiples),
-        "multi_solve_sobol_single_median_s": statistics.median(solves),
-        "multi_solve_sobol_search_median_s": statistics.median(searches),
-        "multi_solve_sobol_trials_median": statistics.median(trials),
+        f"{prefix}_multiple": med(multiples),
+        f"{prefix}_samples": len(multiples),
+        f"{prefix}_single_median_s": med(solves),
+        f"{prefix}_search_median_s": med(searches),
+        f"{prefix}_trials_median": med(trials),
     }
 
 
