@@ -34,7 +34,7 @@ from model.load import Inputs, series_over_years
 from model.outputs import extract_outputs, prepare_extraction, update_extraction
 from model.parameters import apply_parameters, parse_targets
 from model.solve import HIGHS_OPTIONS, SolveError, cold_run
-from model.starts import StartCache, start_key
+from model.starts import StartCache, WarmStarts, start_key
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _structure_settings(settings: Settings, targets) -> Settings:
     return replace(settings, overrides=overrides, **changes)
 
 
-class ParametricLP:
+class ParametricLP(WarmStarts):
     """The China LP (or any dataset) built once, re-solved per sample.
 
     Parameters
@@ -90,8 +90,11 @@ class ParametricLP:
         targets: dict,
         *,
         warm_iteration_limit: int | None = None,
+        peak_guess: bool = True,
     ):
         self.inputs, self.settings = inputs, settings or Settings()
+        #: search a sample's latest peak outward from its anchor's (:meth:`anchor_peak`)
+        self.peak_guess = bool(peak_guess)
         self.targets = parse_targets(targets, inputs)
         start = time.perf_counter()
         self.model, self.ctx = build_model(inputs, _structure_settings(self.settings, self.targets))
@@ -128,51 +131,9 @@ class ParametricLP:
         self.warm_limit = warm_iteration_limit or max(1000, 5 * rows)
         self.anchors: list[dict] = []
         self._anchor_bases: dict[int, highspy.HighsBasis] = {}
+        self._anchor_peaks: dict[int, float] = {}
         #: optima of rows solved from their anchors: their Sobol children's starts
         self._starts = StartCache()
-
-    def set_anchors(self, anchors: list[dict]) -> None:
-        """Warm-start anchors: parameter sets whose optimal bases samples may start from.
-
-        Each anchor is solved when a sample first asks for it, from the reference basis, so its
-        basis is the same in every process whatever ran before (uncertainty/engine/anchors.py).
-        """
-        self.anchors = [dict(a) for a in anchors]
-        self._anchor_bases = {}
-
-    def start_basis(self, anchor: int | None) -> highspy.HighsBasis:
-        """The basis a sample starts from: the reference, or anchor ``anchor``'s optimum."""
-        if anchor is None:
-            return self.ref_basis
-        if anchor not in self._anchor_bases:
-            sample = self.compiled.sample(self.anchors[anchor])
-            self.apply_vectors(self.compiled.vectors(sample))
-            self._warm_solve(self.ref_basis)
-            self._anchor_bases[anchor] = self.highs.getBasis()
-        return self._anchor_bases[anchor]
-
-    def parent_start(self, parent: tuple[dict, int | None]) -> tuple:
-        """``(basis, latest peak)`` of ``parent = (params, anchor)``: its optimal basis when
-        solved from that anchor's basis (None if it has no optimum: its child then starts from
-        its own anchor) and, with the latest-peak search, its latest peak year (the child's
-        first guess). From the cache when this process solved the parent recently, else solved
-        here the same way (search included), so it is the same either way."""
-        key = start_key(*parent)
-        if key not in self._starts:
-            params, anchor = parent
-            try:  # any failure of the parent leaves its child to its own anchor, never fails it
-                start = self.start_basis(anchor)  # (may solve the anchor first)
-                self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
-                self._warm_solve(start)
-                basis, peak = self.highs.getBasis(), None
-                if self.latest_peak is not None:
-                    objective = float(self.highs.getInfo().objective_function_value)
-                    peak = self.latest_peak.run(self.highs, objective).year
-            except Exception as exc:
-                logger.info("parent without optimum (%s): its child starts from its anchor", exc)
-                basis, peak = None, None
-            self._starts.put(key, basis, peak)
-        return self._starts.get(key)
 
     def _coefficient_maps(self) -> None:
         """For each family of :func:`model.equations.moved_coefficients` present in the model:
@@ -301,7 +262,7 @@ class ParametricLP:
         basis, guess = self.parent_start(parent) if parent is not None else (None, None)
         from_parent = basis is not None
         if basis is None:
-            basis = self.start_basis(anchor)
+            basis, guess = self.start_basis(anchor), self.anchor_peak(anchor)
         sample = self.compiled.sample(params)
         vectors = self.compiled.vectors(sample)
         self.apply_vectors(vectors)

@@ -12,9 +12,10 @@ is found by bisection between the sentinels latest_peak_from - 1 and the last ye
 for 2025-2060), each trial an interior-point solve without crossover of the same HiGHS object
 (faster on the China LP than a warm dual simplex from the least-cost basis, which slows down the
 further the held years reach, or than chaining trials; :meth:`LatestPeakSearch._feasible`); the
-result depends on nothing but the sample. A Sobol AB row, which differs from its block's A row in
-one factor, is searched outward from A's latest peak instead (:meth:`LatestPeakSearch._gallop`:
-2 trials when it is the same year); the trials differ, the answer does not (each trial's outcome
+result depends on nothing but the sample. A sample that starts from a warm-start anchor is
+searched outward from the anchor's own latest peak instead, and a Sobol AB row, which differs from
+its block's A row in one factor, from A's (:meth:`LatestPeakSearch._gallop`: 2 trials when it is
+the same year); the trials differ, the answer does not (each trial's outcome
 depends only on the sample and P, and feasibility is monotone in P - exactly for the LP; a trial
 whose penalised use sits within solver tolerance of ``TOLERANCE`` could in principle break that
 numerically, and then a guided and a plain search could differ by a year; either is repeatable).
@@ -172,10 +173,10 @@ class LatestPeakSearch:
     ) -> LatestPeak:
         """Search on ``highs`` (solved at the least-cost optimum); restore its rows and costs.
 
-        ``guess``: a year near the expected answer (a Sobol row's parent's latest peak, which
-        differs from it in one factor): the search then tests outward from it
-        (:meth:`_gallop`), 2 trials when the guess is right instead of 5-6; the answer is the
-        same (feasibility is monotone in P), only the trials differ."""
+        ``guess``: a year near the expected answer (the latest peak of the sample's anchor, or of
+        its Sobol parent, which differs from it in one factor): the search then tests outward
+        from it (:meth:`_gallop`), 2 trials when the guess is right instead of 5-6; the answer
+        is the same (feasibility is monotone in P), only the trials differ."""
         k, n = len(self.balance), len(self.penalised)
         lp = highs.getLp()
         lower = np.asarray(lp.row_lower_)[self.balance]

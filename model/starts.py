@@ -1,6 +1,10 @@
-"""The optima of design rows kept as their Sobol children's warm starts (model/fastpath.py).
+"""Where a sample's warm start comes from (model/fastpath.py): the reference basis, a warm-start
+anchor's optimum, or (a Sobol AB row) its design parent's optimum; and the first guess of its
+latest-peak search (its anchor's or its parent's answer).
 
-An entry is keyed by the row's exact parameter values and its anchor, and holds the row's optimal
+:class:`WarmStarts` holds the methods (mixed into :class:`model.fastpath.ParametricLP`);
+:class:`StartCache` keeps the optima of design rows as their children's starts. An entry is keyed
+by the row's exact parameter values and its anchor, and holds the row's optimal
 basis (None: the row had no optimum) and, with the latest-peak search, its latest peak year, the
 children's first guess (:meth:`model.latest_peak.LatestPeakSearch.run`).
 """
@@ -8,8 +12,13 @@ children's first guess (:meth:`model.latest_peak.LatestPeakSearch.run`).
 from __future__ import annotations
 
 import json
+import logging
 from collections import OrderedDict
 from typing import Any
+
+import highspy
+
+logger = logging.getLogger(__name__)
 
 #: rows kept per process (a Sobol block's two base rows are all a batch needs at once)
 SIZE = 64
@@ -50,3 +59,74 @@ class StartCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+
+
+class WarmStarts:
+    """Start bases and latest-peak guesses of :class:`model.fastpath.ParametricLP` (which
+    provides ``highs``, ``compiled``, ``apply_vectors``, ``_warm_solve``, ``ref_basis``,
+    ``latest_peak``, ``peak_guess`` and the caches)."""
+
+    def set_anchors(self, anchors: list[dict]) -> None:
+        """Warm-start anchors: parameter sets whose optimal bases samples may start from.
+
+        Each anchor is solved when a sample first asks for it, from the reference basis, so its
+        basis is the same in every process whatever ran before (uncertainty/engine/anchors.py).
+        """
+        self.anchors = [dict(a) for a in anchors]
+        self._anchor_bases, self._anchor_peaks = {}, {}
+
+    def start_basis(self, anchor: int | None) -> highspy.HighsBasis:
+        """The basis a sample starts from: the reference, or anchor ``anchor``'s optimum."""
+        if anchor is None:
+            return self.ref_basis
+        if anchor not in self._anchor_bases:
+            sample = self.compiled.sample(self.anchors[anchor])
+            self.apply_vectors(self.compiled.vectors(sample))
+            self._warm_solve(self.ref_basis)
+            self._anchor_bases[anchor] = self.highs.getBasis()
+        return self._anchor_bases[anchor]
+
+    def anchor_peak(self, anchor: int | None) -> float | None:
+        """The first guess of the latest-peak search of a sample starting from ``anchor``: the
+        anchor's own latest peak (its bisection from its optimum, once per process; NaN if it
+        failed), or None (no anchor, no search, or ``peak_guess`` off). Leaves the anchor's LP in
+        HiGHS: call it before applying a sample."""
+        if anchor is None or self.latest_peak is None or not self.peak_guess:
+            return None
+        if anchor not in self._anchor_peaks:
+            basis = self.start_basis(anchor)
+            try:  # no guess (a plain bisection) if the anchor's search cannot run
+                params = self.anchors[anchor]
+                self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
+                self._warm_solve(basis)
+                objective = float(self.highs.getInfo().objective_function_value)
+                peak = self.latest_peak.run(self.highs, objective).year
+            except Exception as exc:
+                logger.info("anchor %d: no latest peak to guess from (%s)", anchor, exc)
+                peak = float("nan")
+            self._anchor_peaks[anchor] = peak
+        return self._anchor_peaks[anchor]
+
+    def parent_start(self, parent: tuple[dict, int | None]) -> tuple:
+        """``(basis, latest peak)`` of ``parent = (params, anchor)``: its optimal basis when
+        solved from that anchor's basis (None if it has no optimum: its child then starts from
+        its own anchor) and, with the latest-peak search, its latest peak year (the child's
+        first guess). From the cache when this process solved the parent recently, else solved
+        here the same way (search included), so it is the same either way."""
+        key = start_key(*parent)
+        if key not in self._starts:
+            params, anchor = parent
+            try:  # any failure of the parent leaves its child to its own anchor, never fails it
+                start = self.start_basis(anchor)  # (may solve the anchor first)
+                guess = self.anchor_peak(anchor)  # as when the parent ran as a sample
+                self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
+                self._warm_solve(start)
+                basis, peak = self.highs.getBasis(), None
+                if self.latest_peak is not None:
+                    objective = float(self.highs.getInfo().objective_function_value)
+                    peak = self.latest_peak.run(self.highs, objective, guess).year
+            except Exception as exc:
+                logger.info("parent without optimum (%s): its child starts from its anchor", exc)
+                basis, peak = None, None
+            self._starts.put(key, basis, peak)
+        return self._starts.get(key)

@@ -184,6 +184,29 @@ def test_latest_peak_search_from_any_guess_finds_the_bisections_answer(
     assert float(child.latest_peak_solves) < float(plain.latest_peak_solves)
 
 
+def test_latest_peak_guessed_from_the_anchor_is_the_same_answer(tmp_path):
+    """A sample's search starts from its anchor's latest peak: the same year, status and delay
+    cost as without the guess for anchors at, before and after it; 2 trials from the right one."""
+    inputs = load_inputs(_peak_system(tmp_path, seed_twh=20))
+    anchors = [{"sink": 0.0}, {"sink": 0.1}, {"sink": 0.03}]
+    guided = ParametricLP(inputs, Settings(latest_peak=True), {"sink": "natural_sink"})
+    plain = ParametricLP(
+        inputs, Settings(latest_peak=True), {"sink": "natural_sink"}, peak_guess=False
+    )
+    for lp in (guided, plain):
+        lp.set_anchors(anchors)
+    assert guided.anchor_peak(0) == 2025 and np.isposinf(guided.anchor_peak(1))
+    assert plain.anchor_peak(0) is None
+    for sink in (0.0, 0.02, 0.1):
+        for anchor in range(len(anchors)):
+            a, _ = guided.solve_sample({"sink": sink}, anchor)
+            b, _ = plain.solve_sample({"sink": sink}, anchor)
+            for name in ("latest_peak_year", "latest_peak_status", "delay_cost", "cost"):
+                np.testing.assert_equal(float(a[name]), float(b[name]))
+            if sink == 0.0 and anchor == 0:
+                assert float(a.latest_peak_solves) == 2 < float(b.latest_peak_solves)
+
+
 def test_latest_peak_unreachable(tmp_path):
     """With 5 TWh/yr clean reaches only 50 TWh by 2030: neutrality is out of reach without the
     backstop whatever the peak: -inf, status 2, no delay cost."""
