@@ -91,8 +91,10 @@ def performance_section(r: dict) -> str:
         ]
     if "multi_solve_multiple" in r:
         lines.append(
-            f"| latest-peak search: a sample's time / one solve ({r['multi_solve_samples']} "
-            f"samples, {r['multi_solve_trials_median']:.0f} trials) | "
+            f"| latest-peak search, searched from the sample's anchor's answer: its time / one "
+            f"solve ({r['multi_solve_samples']} samples, {r['multi_solve_trials_median']:.0f} "
+            f"trials, {r['multi_solve_search_median_s']:.1f} s; the anchors' own searches "
+            f"{r.get('multi_solve_anchor_setup_s', 0):.0f} s of set-up) | "
             f"{r['multi_solve_multiple']:.1f} | {_verdict(r['multi_solve_multiple'], '<=', 3)} |"
         )
     if "multi_solve_sobol_multiple" in r:
