@@ -117,6 +117,23 @@ def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 
+def test_a_grown_sobol_store_equals_a_fresh_one_with_parent_starts(tmp_path):
+    """Growing a Sobol LP study from n = 2 to 4 appends whole blocks whose AB rows start from
+    their own A rows: the grown store equals a fresh n = 4 run bit for bit."""
+    small, large = tmp_path / "small.toml", tmp_path / "large.toml"
+    small.write_text(study_text("example", 2, seed=7, sampler="sobol"))
+    large.write_text(study_text("example", 4, seed=7, sampler="sobol"))
+    grown = run_study(small, tmp_path / "grown", n_jobs=1, batch_size=4)
+    grown = run_study(large, grown, n_jobs=2, batch_size=4)
+    fresh = run_study(large, tmp_path / "fresh", n_jobs=1, batch_size=9)
+    a = xr.open_zarr(grown / "store.zarr").load()
+    b = xr.open_zarr(fresh / "store.zarr").load()
+    assert a.sizes["sample"] == 4 * 8 and (a.status.values == 1).all()
+    assert a.parent_start.values.sum() == 4 * 6
+    for name in ("inputs", "co2", "cost", "iterations", "anchor", "parent_start"):
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
 @pytest.mark.slow  # the benchmark at a reduced size; `netua bench` itself runs it in full
 def test_benchmark_json_holds_every_figure(tmp_path):
     out = tmp_path / "bench.json"
