@@ -101,6 +101,13 @@ class ChinaLP:
         result["audit_gap"] = self._audit(params, float(out.cost))
         return result
 
+    def prepare_anchor(self, anchor: int) -> None:
+        """Solve anchor ``anchor`` (and, with the latest-peak search, its own search) ahead of
+        the first sample that starts from it (the engine calls this under the anchor's own time
+        limit; cached per process)."""
+        self.lp.start_basis(anchor)
+        self.lp.anchor_peak(anchor)
+
     def prepare_parent(self, parent: tuple) -> None:
         """Solve a Sobol row's parent ``(params, anchor)`` ahead of the row (the engine calls
         this under the parent's own time limit; cached, so the row's own solve reuses it)."""

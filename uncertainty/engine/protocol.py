@@ -8,8 +8,8 @@ A study's ``model = "package.module:attr"`` names either
   ``set_anchors(anchors)`` is handed the study's warm-start anchors once and called as
   ``instance.evaluate(params, anchor=k)`` with each sample's nearest anchor
   (:mod:`uncertainty.engine.anchors`); one whose ``evaluate`` also takes ``parent`` gets a Sobol
-  AB row's parent as ``parent=(params, anchor)``, after an optional ``prepare_parent(parent)``
-  under the parent's own time limit.
+  AB row's parent as ``parent=(params, anchor)``. Optional ``prepare_anchor(k)`` and
+  ``prepare_parent(parent)`` set those starts up before the sample, under their own time limit.
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -189,12 +189,15 @@ def evaluate_batch(
             to_params = functools.partial(_params, spec)
             lineage = parent_starts(spec.parameters, spec.anchor_unit, parents, to_params)
         prepare = getattr(model, "prepare_parent", None)
+        prepare_anchor = getattr(model, "prepare_anchor", None)
         results: list[SampleResult | None] = [None] * len(rows)
         # rows without a parent first: a batch's A and B rows are ready for its AB rows
         for i in sorted(range(len(rows)), key=lambda i: lineage[i] is not None):
             parent = lineage[i]
+            if starts[i] is not None and callable(prepare_anchor):
+                _prepare(spec, prepare_anchor, starts[i], "an anchor")
             if parent is not None and callable(prepare):
-                _prepare_parent(spec, prepare, parent)
+                _prepare(spec, prepare, parent, "a parent")
             keywords = {"anchor": starts[i], "parent": parent}
             keywords = {k: v for k, v in keywords.items() if v is not None}
             call = functools.partial(evaluate, **keywords) if keywords else evaluate
@@ -202,15 +205,16 @@ def evaluate_batch(
     return results
 
 
-def _prepare_parent(spec: ModelSpec, prepare: Callable[[Any], Any], parent: Any) -> None:
-    """Let the model solve a parent from another batch under the parent's own time limit, not
-    its child's (a child's status must not depend on where its parent ran); a failure is the
-    model's business (the child then starts from its anchor)."""
+def _prepare(spec: ModelSpec, prepare: Callable[[Any], Any], start: Any, what: str) -> None:
+    """Let the model set up a sample's start (its anchor, or a parent from another batch) under
+    the start's own time limit, not the sample's: whichever sample first needs a start depends on
+    the order, and a sample's status must not; the sample's ``elapsed`` is then its own work. A
+    failure is the model's business (the sample then starts elsewhere or fails by itself)."""
     try:
         with time_limit(spec.timeout):
-            prepare(parent)
+            prepare(start)
     except (Exception, SampleTimeout) as exc:
-        logger.info("preparing a parent failed (%s: %s)", type(exc).__name__, exc)
+        logger.info("preparing %s failed (%s: %s)", what, type(exc).__name__, exc)
 
 
 def _params(spec: ModelSpec, row: np.ndarray) -> dict[str, Any]:
