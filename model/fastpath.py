@@ -206,6 +206,8 @@ class ParametricLP(WarmStarts):
         for rows, cols, values in vectors["coefs"]:
             for r, col, value in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
                 h.changeCoeff(r, col, value)
+        if self.latest_peak is not None:  # no year held (a search cut off by a time limit may
+            self.latest_peak.release(h)  # not have restored them)
 
     def _row_bounds(self, inputs, settings, values) -> dict:
         """(lower, upper) right-hand sides of the families present, as DataArrays or floats."""

@@ -255,6 +255,10 @@ class LatestPeakSearch:
         cost = self.costs[int(year)] - least_cost if status == FOUND else float("nan")
         return LatestPeak(year, status, cost, self.n_solves, self.iterations, float(self.years[-1]))
 
+    def release(self, highs) -> None:
+        """Hold no year: the hold rows as the model is built (and as every search leaves them)."""
+        self._hold(highs, self.start)
+
     def _hold(self, highs, peak: int) -> None:
         """Hold CO2 non-decreasing through ``peak`` (rows of later years free)."""
         lower = np.where(self.years <= peak, 0.0, -INF)

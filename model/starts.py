@@ -104,6 +104,9 @@ class WarmStarts:
             except Exception as exc:
                 logger.info("anchor %d: no latest peak to guess from (%s)", anchor, exc)
                 peak = float("nan")
+            except BaseException:  # a time limit: no guess (plain bisections), never run again
+                self._anchor_peaks[anchor] = float("nan")
+                raise
             self._anchor_peaks[anchor] = peak
         return self._anchor_peaks[anchor]
 

@@ -194,8 +194,10 @@ def evaluate_batch(
         # rows without a parent first: a batch's A and B rows are ready for its AB rows
         for i in sorted(range(len(rows)), key=lambda i: lineage[i] is not None):
             parent = lineage[i]
-            if starts[i] is not None and callable(prepare_anchor):
-                _prepare(spec, prepare_anchor, starts[i], "an anchor")
+            if callable(prepare_anchor):  # the parent's anchor first: not on the parent's limit
+                for anchor in dict.fromkeys((parent or (None, None))[1:] + (starts[i],)):
+                    if anchor is not None:
+                        _prepare(spec, prepare_anchor, anchor, "an anchor")
             if parent is not None and callable(prepare):
                 _prepare(spec, prepare, parent, "a parent")
             keywords = {"anchor": starts[i], "parent": parent}
