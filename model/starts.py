@@ -80,9 +80,7 @@ class WarmStarts:
         if anchor is None:
             return self.ref_basis
         if anchor not in self._anchor_bases:
-            sample = self.compiled.sample(self.anchors[anchor])
-            self.apply_vectors(self.compiled.vectors(sample))
-            self._warm_solve(self.ref_basis)
+            self._solve_from(self.anchors[anchor], self.ref_basis)
             self._anchor_bases[anchor] = self.highs.getBasis()
         return self._anchor_bases[anchor]
 
@@ -96,9 +94,7 @@ class WarmStarts:
         if anchor not in self._anchor_peaks:
             basis = self.start_basis(anchor)
             try:  # no guess (a plain bisection) if the anchor's search cannot run
-                params = self.anchors[anchor]
-                self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
-                self._warm_solve(basis)
+                self._solve_from(self.anchors[anchor], basis)
                 objective = float(self.highs.getInfo().objective_function_value)
                 peak = self.latest_peak.run(self.highs, objective).year
             except Exception as exc:
@@ -122,8 +118,7 @@ class WarmStarts:
             try:  # any failure of the parent leaves its child to its own anchor, never fails it
                 start = self.start_basis(anchor)  # (may solve the anchor first)
                 guess = self.anchor_peak(anchor)  # as when the parent ran as a sample
-                self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
-                self._warm_solve(start)
+                self._solve_from(params, start)
                 basis, peak = self.highs.getBasis(), None
                 if self.latest_peak is not None:
                     objective = float(self.highs.getInfo().objective_function_value)
@@ -133,3 +128,8 @@ class WarmStarts:
                 basis, peak = None, None
             self._starts.put(key, basis, peak)
         return self._starts.get(key)
+
+    def _solve_from(self, params: dict, basis: highspy.HighsBasis) -> None:
+        """Apply ``params`` and solve warm from ``basis`` (cold fallback as for a sample)."""
+        self.apply_vectors(self.compiled.vectors(self.compiled.sample(params)))
+        self._warm_solve(basis)

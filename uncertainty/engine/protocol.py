@@ -195,9 +195,9 @@ def evaluate_batch(
         for i in sorted(range(len(rows)), key=lambda i: lineage[i] is not None):
             parent = lineage[i]
             if callable(prepare_anchor):  # the parent's anchor first: not on the parent's limit
-                for anchor in dict.fromkeys((parent or (None, None))[1:] + (starts[i],)):
-                    if anchor is not None:
-                        _prepare(spec, prepare_anchor, anchor, "an anchor")
+                needed = (parent[1] if parent else None, starts[i])
+                for anchor in dict.fromkeys(a for a in needed if a is not None):
+                    _prepare(spec, prepare_anchor, anchor, "an anchor")
             if parent is not None and callable(prepare):
                 _prepare(spec, prepare, parent, "a parent")
             keywords = {"anchor": starts[i], "parent": parent}
