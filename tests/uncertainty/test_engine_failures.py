@@ -137,3 +137,51 @@ def test_missing_output_is_an_error_and_class_model_is_set_up_once(tmp_path, mon
     line = (tmp_path / "m" / "failures.jsonl").read_text().splitlines()[0]
     assert "returned no output 'nope'" in json.loads(line)["message"]
     assert os.path.isdir(tmp_path / "m" / "store.zarr")
+
+
+PARENT_MODEL = """
+import math
+import os
+
+KILL = {kill!r}
+
+class Child:
+    def __init__(self, targets):
+        self.targets = targets
+
+    def evaluate(self, params, parent=None):
+        if [params["x1"], params["x2"]] == KILL:
+            os._exit(7)
+        given = parent[0] if parent is not None else {{"x1": math.nan, "x2": math.nan}}
+        return {{"y": params["x1"] + params["x2"], "parent_x1": given["x1"],
+                 "parent_x2": given["x2"]}}
+"""
+
+
+def test_a_dead_workers_batch_is_isolated_with_its_rows_parents(tmp_path):
+    """A Sobol row kills every worker it touches: its batch is evaluated again in halves, and
+    every other row of that batch still gets its own parent (the isolate path cuts the parents
+    with the rows); the killer alone is recorded as crashed."""
+    from uncertainty.study.sampling import sample_design
+    from uncertainty.study.space import load_study
+
+    study = tmp_path / "study.toml"
+    text = STUDY.format(name="parents", model="parent_model:Child", n=4, seed=3,
+                        outputs='["y", "parent_x1", "parent_x2"]', extra="")  # fmt: skip
+    study.write_text(text.replace('sampler = "mc"', 'sampler = "sobol"'))
+    x = sample_design(load_study(study)).values
+    kill = 7  # the B row of the second block (rows 4-7: A, AB_1, AB_2, B): batch 0-7 dies,
+    # then 4-7, then 6-7, so AB_2 (row 6) is finally evaluated alone, its parent (4) elsewhere
+    (tmp_path / "parent_model.py").write_text(PARENT_MODEL.format(kill=x[kill].tolist()))
+    out = tmp_path / "out"
+    args = ["run", str(study), "--out", str(out), "--n-jobs", "2", "--batch-size", "8"]
+    assert main([*args, "--no-progress"]) == 0
+    with xr.open_zarr(out / "store.zarr") as ds:
+        status, px1, px2 = ds["status"].values, ds["parent_x1"].values, ds["parent_x2"].values
+    assert len(x) == 16 and status[kill] == 4 and (np.delete(status, kill) == 1).all()
+    for first in range(0, 16, 4):
+        for row in (first + 1, first + 2):  # AB rows: their block's A row
+            if row != kill:
+                np.testing.assert_array_equal([px1[row], px2[row]], x[first])
+        for row in (first, first + 3):  # A and B rows: no parent
+            assert np.isnan([px1[row], px2[row]]).all()
