@@ -28,7 +28,7 @@ import xarray as xr
 from model import equations as eq
 from model.build import Settings, build_model, resolve_settings, sink_series
 from model.fastvectors import CompiledVectors
-from model.highs_lp import LabelMap, highs_from_matrices
+from model.highs_lp import LabelMap, SingletonRows, highs_from_matrices
 from model.latest_peak import LatestPeakSearch
 from model.load import Inputs, series_over_years
 from model.outputs import extract_outputs, prepare_extraction, update_extraction
@@ -116,6 +116,7 @@ class ParametricLP(WarmStarts):
         self.latest_peak = None
         if self.settings.latest_peak:
             self.latest_peak = LatestPeakSearch.from_model(self.model, self.ctx, self.labels)
+        self.singletons = SingletonRows(self.highs, self._protected_rows())
         self.prep = prepare_extraction(self.ctx)
         self.compiled = CompiledVectors(self)
         self.build_seconds = time.perf_counter() - start
@@ -197,12 +198,28 @@ class ParametricLP(WarmStarts):
             out.append((rows, cols, arrays[name].ravel()[where]))
         return out
 
+    def _protected_rows(self) -> np.ndarray:
+        """Rows never held as column bounds (:class:`model.highs_lp.SingletonRows`): those
+        whose duals are read, whose coefficients move, and the latest-peak search's."""
+        rows = [self._rows[n][1] for n in ("neutrality", "carbon_budget") if n in self._rows]
+        rows += [r for r, _, _ in self._coefs.values()]
+        if self.latest_peak is not None:
+            rows += [self.latest_peak.rows, self.latest_peak.balance]
+        return np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] or [np.empty(0)])
+
     def apply_vectors(self, vectors: dict) -> None:
-        """Send precomputed vectors to HiGHS (the only HiGHS calls of an update)."""
+        """Send precomputed vectors to HiGHS (the only HiGHS calls of an update; the bounds
+        of singleton rows go to their columns, :class:`model.highs_lp.SingletonRows`)."""
         h = self.highs
         h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), vectors["c"])
+        singles = False
         for idx, lo, up in vectors["rows"]:
-            h.changeRowsBounds(len(idx), idx, lo, up)
+            idx, lo, up, moved = self.singletons.take(idx, lo, up)
+            singles |= moved
+            if len(idx):
+                h.changeRowsBounds(len(idx), idx, lo, up)
+        if singles:
+            self.singletons.push(h)
         for rows, cols, values in vectors["coefs"]:
             for r, col, value in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
                 h.changeCoeff(r, col, value)

@@ -56,3 +56,72 @@ def highs_from_matrices(model, options: dict) -> highspy.Highs:
     upper = np.where(M.sense != ">", M.b, INF)
     h.addRows(A.shape[0], lower, upper, A.nnz, A.indptr, A.indices, A.data)
     return h
+
+
+class SingletonRows:
+    """Rows with one nonzero whose coefficient never moves, held as bounds of their column.
+
+    A row ``l <= a x_j <= u`` says ``l/a <= x_j <= u/a`` (reversed for ``a < 0``); the China LP
+    has ~1,400 of them (``max_build``, the potentials, ``activity_fix``, ``max_supply``). HiGHS's
+    presolve turns them into column bounds for a cold solve, but a warm solve from a basis runs
+    without presolve, so there each such row is one more constraint of the basis where a boxed
+    column would do (the dual simplex flips a boxed column's bound inside its ratio test). Here
+    the rows stay in the LP but free (row indices, bases, duals of the other rows unchanged) and
+    their bounds, as the sample sets them, tighten their columns' own bounds: the same feasible
+    set and optimum (``python -m benchmarks.singletons`` solves the same samples both ways, side
+    by side; results/benchmarks/singletons.json).
+
+    ``protected`` rows are never turned into bounds: rows whose duals or values are read, whose
+    coefficients move, or whose bounds something else changes (the latest-peak search).
+    """
+
+    def __init__(self, highs: highspy.Highs, protected: np.ndarray):
+        lp = highs.getLp()
+        matrix = lp.a_matrix_
+        value = np.asarray(matrix.value_)
+        major = np.repeat(np.arange(len(matrix.start_) - 1), np.diff(np.asarray(matrix.start_)))
+        index, col = np.asarray(matrix.index_), major  # (row, column) of each entry
+        if matrix.format_ != highspy.MatrixFormat.kColwise:
+            index, col = major, np.asarray(matrix.index_)
+        nonzero = value != 0
+        counts = np.bincount(index[nonzero], minlength=lp.num_row_)
+        single = counts == 1
+        single[np.asarray(protected, dtype=np.int64)] = False
+        entries = np.flatnonzero(nonzero & single[index])
+        order = np.argsort(index[entries], kind="stable")
+        self.rows = index[entries][order].astype(np.int32)
+        self.coef = value[entries][order]
+        self.columns, self._target = np.unique(col[entries][order], return_inverse=True)
+        self.columns = self.columns.astype(np.int32)
+        self.col_lower = np.asarray(lp.col_lower_)[self.columns]
+        self.col_upper = np.asarray(lp.col_upper_)[self.columns]
+        self.row_lower = np.asarray(lp.row_lower_)[self.rows]
+        self.row_upper = np.asarray(lp.row_upper_)[self.rows]
+        self._position = np.full(lp.num_row_, -1, dtype=np.int64)
+        self._position[self.rows] = np.arange(len(self.rows))
+        n = len(self.rows)
+        if n:
+            highs.changeRowsBounds(n, self.rows, np.full(n, -INF), np.full(n, INF))
+            self.push(highs)
+
+    def take(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple:
+        """Keep the bounds of the singleton rows among ``rows`` (for :meth:`push`); return the
+        other rows' ``(rows, lower, upper)`` and whether any singleton row was among them."""
+        where = self._position[rows]
+        mine = where >= 0
+        if not mine.any():
+            return rows, lower, upper, False
+        self.row_lower[where[mine]] = lower[mine]
+        self.row_upper[where[mine]] = upper[mine]
+        return rows[~mine], lower[~mine], upper[~mine], True
+
+    def push(self, highs: highspy.Highs) -> None:
+        """Set the columns' bounds: their own, tightened by their singleton rows' bounds."""
+        positive = self.coef > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            low = np.where(positive, self.row_lower, self.row_upper) / self.coef
+            high = np.where(positive, self.row_upper, self.row_lower) / self.coef
+        lower, upper = self.col_lower.copy(), self.col_upper.copy()
+        np.maximum.at(lower, self._target, low)
+        np.minimum.at(upper, self._target, high)
+        highs.changeColsBounds(len(self.columns), self.columns, lower, upper)
