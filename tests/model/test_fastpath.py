@@ -185,6 +185,21 @@ def test_order_does_not_matter(inputs, samples, fast_results):
                 np.testing.assert_array_equal(out[name].values, expected[name].values)
 
 
+def test_singleton_rows_are_held_as_column_bounds_but_not_protected_rows(inputs):
+    """max_build rows (one nonzero; their bounds move with build_rate_scale) are held as bounds
+    of their columns and free as rows; rows whose duals are read or whose coefficients move are
+    not (model/highs_lp.py SingletonRows; test_fast_path_equals_rebuild: the same optimum)."""
+    lp = ParametricLP(inputs, Settings(), TARGETS)
+    held = set(lp.singletons.rows.tolist())
+    max_build = set(lp._rows["max_build"][1].tolist())
+    assert max_build and max_build <= held
+    assert not held & set(lp._protected_rows().tolist())
+    model = lp.highs.getLp()
+    rows = lp.singletons.rows
+    assert np.isinf(np.asarray(model.row_lower_)[rows]).all()
+    assert np.isinf(np.asarray(model.row_upper_)[rows]).all()
+
+
 def test_warm_start_is_used(fast_results):
     warm = [d["warm"] for _, d in fast_results]
     assert np.mean(warm) > 0.9
