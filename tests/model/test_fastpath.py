@@ -118,23 +118,28 @@ def test_parent_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
         assert float(out.cost) == pytest.approx(float(ref.cost), rel=1e-7)
 
 
+def _first_solve_raises(lp, monkeypatch, error: BaseException) -> list:
+    """Make ``lp``'s next warm solve raise ``error`` and later ones solve; return the calls."""
+    solve, calls = lp._warm_solve, []
+
+    def patched(basis):
+        calls.append(basis)
+        if len(calls) == 1:
+            raise error
+        return solve(basis)
+
+    monkeypatch.setattr(lp, "_warm_solve", patched)
+    return calls
+
+
 def test_a_parent_without_optimum_leaves_its_child_to_its_anchor(inputs, samples, monkeypatch):
     """No optimum for the parent (HiGHS fails on it, warm and cold; or its parameters cannot be
     applied): the child starts from its own anchor, solves, and says so (``parent_start`` 0)."""
     lp = ParametricLP(inputs, Settings(), TARGETS)
     lp.set_anchors([samples[3]])
     alone, _ = lp.solve_sample(samples[0], 0)
-    solve = lp._warm_solve
-    calls = []
-
-    def fails_first(basis):
-        calls.append(basis)
-        if len(calls) == 1:  # the parent's solve
-            raise SolveError("cold fallback: not optimal")
-        return solve(basis)
-
-    monkeypatch.setattr(lp, "_warm_solve", fails_first)
-    out, diag = lp.solve_sample(samples[0], 0, (samples[1], 0))
+    calls = _first_solve_raises(lp, monkeypatch, SolveError("cold fallback: not optimal"))
+    out, diag = lp.solve_sample(samples[0], 0, (samples[1], 0))  # the first: the parent's
     assert len(calls) == 2 and diag["parent_start"] == 0.0
     np.testing.assert_array_equal(out.co2.values, alone.co2.values)
     monkeypatch.undo()
@@ -157,18 +162,9 @@ def test_a_parent_cut_off_by_a_time_limit_is_not_solved_again_for_its_child(
     lp = ParametricLP(inputs, Settings(), TARGETS)
     lp.set_anchors([samples[3]])
     alone, _ = lp.solve_sample(samples[0], 0)
-    solve = lp._warm_solve
-    calls = []
-
-    def cut_off_first(basis):
-        calls.append(basis)
-        if len(calls) == 1:  # the parent's solve, during its preparation
-            raise _Interrupted
-        return solve(basis)
-
-    monkeypatch.setattr(lp, "_warm_solve", cut_off_first)
+    calls = _first_solve_raises(lp, monkeypatch, _Interrupted())
     with pytest.raises(_Interrupted):
-        lp.parent_start((samples[1], 0))
+        lp.parent_start((samples[1], 0))  # the parent's preparation, cut off
     out, diag = lp.solve_sample(samples[0], 0, (samples[1], 0))
     assert len(calls) == 2 and diag["parent_start"] == 0.0  # the child's own solve only
     np.testing.assert_array_equal(out.co2.values, alone.co2.values)
@@ -186,13 +182,14 @@ def test_order_does_not_matter(inputs, samples, fast_results):
 
 
 def test_singleton_rows_are_held_as_column_bounds_but_not_protected_rows(inputs):
-    """max_build rows (one nonzero; their bounds move with build_rate_scale) are held as bounds
-    of their columns and free as rows; rows whose duals are read or whose coefficients move are
-    not (model/highs_lp.py SingletonRows; test_fast_path_equals_rebuild: the same optimum)."""
+    """co2_storage_limit rows (one nonzero; their bounds move with the co2_storage_limit
+    parameter; on the China LP also max_build) are held as bounds of their columns and free as
+    rows; rows whose duals are read or whose coefficients move are not (model/highs_lp.py
+    SingletonRows; test_fast_path_equals_rebuild: the same optimum)."""
     lp = ParametricLP(inputs, Settings(), TARGETS)
     held = set(lp.singletons.rows.tolist())
-    max_build = set(lp._rows["max_build"][1].tolist())
-    assert max_build and max_build <= held
+    storage = set(lp._rows["co2_storage_limit"][1].tolist())
+    assert storage and storage <= held
     assert not held & set(lp._protected_rows().tolist())
     model = lp.highs.getLp()
     rows = lp.singletons.rows

@@ -36,6 +36,7 @@ KEYS = (
     "multi_solve_multiple",
     "solver_options",
     "scale_10000",
+    "engine_elapsed_mean_2_workers_s",
 )
 
 
@@ -150,3 +151,24 @@ def test_readme_performance_section_is_the_committed_benchmark():
 
     result = json.loads((ROOT / "results" / "benchmarks" / "fastpath.json").read_text())
     assert performance_section(result) in (ROOT / "README.md").read_text()
+
+
+def test_scale_estimate_reproduces_the_measured_run_and_grows_with_the_samples():
+    """The 10,000-sample projection: at the engine run's own size and 2 workers it gives that
+    run's wall time back; beyond, set-up once per worker plus the mean sample time per sample."""
+    from benchmarks.solver import scale_estimate
+
+    result = {
+        "engine_samples": 32,
+        "samples_per_second_2_workers": 32 / 100.0,  # a 100 s run
+        "engine_elapsed_mean_2_workers_s": 2.5,  # 16 samples per worker: 40 s of samples
+        "fast_median_s": 1.8,
+        "sobol_fast_median_s": 1.1,
+    }
+    at_size = scale_estimate(result, n=32)
+    assert at_size["setup_seconds_per_worker"] == pytest.approx(60.0)
+    assert at_size["hours"]["loky_2_workers"] * 3600 == pytest.approx(100.0)
+    big = scale_estimate(result, n=10_000)
+    assert big["hours"]["loky_2_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 2.5 / 2)
+    assert big["hours"]["loky_64_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 2.5 / 64)
+    assert big["hours_sobol"]["loky_2_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 1.8 / 2)
