@@ -15,15 +15,14 @@ import json
 import os
 import resource
 import statistics
-import tempfile
 import time
 import tomllib
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 
-from benchmarks.solver import multi_solve, multi_solve_sobol, scale_estimate, solver_options
+from benchmarks.engine import engine_throughput, scale_estimate
+from benchmarks.solver import multi_solve, multi_solve_sobol, solver_options
 from model.build import Settings, resolve_settings
 from model.ensemble import ChinaLP
 from model.fastpath import ParametricLP, solve_reference
@@ -35,7 +34,6 @@ from uncertainty.engine.anchors import (
     design_parents,
     nearest_anchor,
 )
-from uncertainty.store.format import STORE
 from uncertainty.study.sampling import sample_design
 from uncertainty.study.space import study_from_dict
 
@@ -203,38 +201,6 @@ def study_text(data: str, n: int, seed: int, sampler: str = "lhs") -> str:
     return "\n".join(lines)
 
 
-def engine_throughput(data: str, n: int, seed: int) -> dict:
-    """Samples per second of the engine with 1 and 2 workers (fresh processes, each building
-    the LP and solving the anchors it needs: set-up included), store bytes per sample."""
-    from joblib.externals.loky import get_reusable_executor
-
-    from uncertainty.engine.run import run_study
-
-    out = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        study = Path(tmp) / "study.toml"
-        study.write_text(study_text(data, n, seed))
-        for n_jobs in (1, 2):
-            # fresh worker processes for each run: a worker kept from the previous run would
-            # hold its built LP and solved anchors and flatter the second run
-            get_reusable_executor(kill_workers=True).shutdown(wait=True)
-            folder = Path(tmp) / f"run{n_jobs}"
-            start = time.perf_counter()
-            run_study(study, folder, n_jobs=n_jobs, fresh=True)
-            wall = time.perf_counter() - start
-            out[f"samples_per_second_{n_jobs}_workers"] = n / wall
-            size = sum(f.stat().st_size for f in (folder / STORE).rglob("*") if f.is_file())
-            out["store_bytes_per_sample"] = size / n
-            with xr.open_zarr(folder / STORE) as ds:  # each sample's own evaluation time
-                elapsed = ds["elapsed"].values  # (set-up of the LP and anchors excluded)
-            out[f"engine_elapsed_mean_{n_jobs}_workers_s"] = float(np.nanmean(elapsed))
-    out["engine_samples"] = n
-    out["speedup_2_vs_1_workers"] = (
-        out["samples_per_second_2_workers"] / out["samples_per_second_1_workers"]
-    )
-    return out
-
-
 def run_benchmark(
     data: str = "china",
     *,
@@ -329,7 +295,7 @@ def run_benchmark(
                 )
             )
     if n_engine:
-        result.update(engine_throughput(data, n_engine, seed))
+        result.update(engine_throughput(study_text(data, n_engine, seed), n_engine))
         result["scale_10000"] = scale_estimate(result)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
-"""Parts of ``netua bench`` beyond (a)/(b)/(c): HiGHS's own options side by side, the cost of a
-multi-solve output (the latest-peak search) as a multiple of one solve, and the wall time of a
-10,000-sample study extrapolated from the measured rates."""
+"""Parts of ``netua bench`` beyond (a)/(b)/(c): HiGHS's own options side by side and the cost of a
+multi-solve output (the latest-peak search) as a multiple of one solve (the engine's throughput
+and the 10,000-sample projection: benchmarks/engine.py)."""
 
 from __future__ import annotations
 
@@ -142,40 +142,3 @@ def _search_costs(
         f"{prefix}_trials_median": med(trials),
         f"{prefix}_anchor_setup_s": setup,
     }
-
-
-def scale_estimate(result: dict, n: int = 10_000) -> dict:
-    """Wall time (hours) of an ``n``-sample study, extrapolated from the measured rates.
-
-    Assumptions: each sample costs the mean evaluation time of the samples of the 2-worker
-    engine run (each sample's elapsed as the store records it: two workers sharing the machine,
-    the rare rebuild audits included as they fell); everything else in that run's wall time
-    (worker start, imports, building the LP and its reference solve, the anchors, store writes,
-    the last batch's imbalance) is a set-up paid once per worker ((wall - samples per worker x
-    mean) for 2 workers); workers scale linearly beyond 2 (one core each, no shared bottleneck:
-    the store writes take ~1 ms per sample in the parent); a Dask cluster adds nothing
-    measurable at seconds per sample (benchmarks/dask_overhead.py).
-    """
-    samples = result["engine_samples"]
-    wall_2 = samples / result["samples_per_second_2_workers"]
-    per_sample = result["engine_elapsed_mean_2_workers_s"]
-    setup = max(wall_2 - per_sample * samples / 2, 0.0)
-    hours = {}
-    for workers in (2, 16, 64):
-        hours[f"loky_{workers}_workers"] = (setup + n * per_sample / workers) / 3600
-    hours["dask_64_workers"] = hours["loky_64_workers"]
-    out = {
-        "samples": n,
-        "seconds_per_sample_per_worker": per_sample,
-        "setup_seconds_per_worker": setup,
-        "hours": hours,
-        "assumptions": " ".join(scale_estimate.__doc__.split("\n\n")[1].split()),
-    }
-    if "sobol_fast_median_s" in result:  # the solve part of a sample at the Sobol design's rate
-        sobol = max(per_sample - result["fast_median_s"] + result["sobol_fast_median_s"], 0.0)
-        out["seconds_per_sample_per_worker_sobol"] = sobol
-        out["hours_sobol"] = {
-            f"loky_{workers}_workers": (setup + n * sobol / workers) / 3600
-            for workers in (2, 16, 64)
-        }
-    return out

@@ -7,7 +7,7 @@ import highspy
 import numpy as np
 import xarray as xr
 
-from model.solve import quiet_stdout
+from model.solve import SolveError, quiet_stdout
 
 INF = highspy.kHighsInf
 
@@ -124,4 +124,8 @@ class SingletonRows:
         lower, upper = self.col_lower.copy(), self.col_upper.copy()
         np.maximum.at(lower, self._target, low)
         np.minimum.at(upper, self._target, high)
-        highs.changeColsBounds(len(self.columns), self.columns, lower, upper)
+        # bounds that cross by a rounding error (rows that touch, divided by their coefficients)
+        # are within HiGHS's primal feasibility tolerance, as the rows were (tested)
+        status = highs.changeColsBounds(len(self.columns), self.columns, lower, upper)
+        if status == highspy.HighsStatus.kError:
+            raise SolveError("singleton rows: HiGHS refused the column bounds (NaN bounds?)")

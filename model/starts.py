@@ -126,9 +126,6 @@ class WarmStarts:
             except Exception as exc:
                 logger.info("parent without optimum (%s): its child starts from its anchor", exc)
                 basis, peak = None, None
-            except BaseException:  # a time limit: the child starts from its own anchor, rather
-                self._starts.put(key, None, None)  # than solving the parent again on its limit
-                raise
             self._starts.put(key, basis, peak)
         return self._starts.get(key)
 

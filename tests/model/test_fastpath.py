@@ -149,27 +149,6 @@ def test_a_parent_without_optimum_leaves_its_child_to_its_anchor(inputs, samples
     np.testing.assert_array_equal(out.co2.values, alone.co2.values)
 
 
-class _Interrupted(BaseException):
-    """Stands for the engine's time limit (a BaseException models cannot swallow)."""
-
-
-def test_a_parent_cut_off_by_a_time_limit_is_not_solved_again_for_its_child(
-    inputs, samples, monkeypatch
-):
-    """The engine prepares a parent under the parent's own time limit; when that limit cuts the
-    parent's solve off, the child starts from its own anchor instead of solving the parent again
-    within the child's limit (where it would fail the child as it failed the parent)."""
-    lp = ParametricLP(inputs, Settings(), TARGETS)
-    lp.set_anchors([samples[3]])
-    alone, _ = lp.solve_sample(samples[0], 0)
-    calls = _first_solve_raises(lp, monkeypatch, _Interrupted())
-    with pytest.raises(_Interrupted):
-        lp.parent_start((samples[1], 0))  # the parent's preparation, cut off
-    out, diag = lp.solve_sample(samples[0], 0, (samples[1], 0))
-    assert len(calls) == 2 and diag["parent_start"] == 0.0  # the child's own solve only
-    np.testing.assert_array_equal(out.co2.values, alone.co2.values)
-
-
 def test_order_does_not_matter(inputs, samples, fast_results):
     lp = ParametricLP(inputs, Settings(), TARGETS)
     order = np.random.default_rng(7).permutation(len(samples))

@@ -156,7 +156,7 @@ def test_readme_performance_section_is_the_committed_benchmark():
 def test_scale_estimate_reproduces_the_measured_run_and_grows_with_the_samples():
     """The 10,000-sample projection: at the engine run's own size and 2 workers it gives that
     run's wall time back; beyond, set-up once per worker plus the mean sample time per sample."""
-    from benchmarks.solver import scale_estimate
+    from benchmarks.engine import scale_estimate
 
     result = {
         "engine_samples": 32,

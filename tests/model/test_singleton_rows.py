@@ -97,3 +97,23 @@ def test_rows_without_a_singleton_pass_through():
     np.testing.assert_array_equal(rest, idx)
     np.testing.assert_array_equal(rest_lo, lo)
     np.testing.assert_array_equal(rest_up, up)
+
+
+def test_rows_that_touch_up_to_rounding_stay_feasible():
+    """Two singleton rows 3 x >= 3 * 0.1 and 7 x <= 7 * 0.1 say x = 0.1, but divided back by
+    their coefficients the bounds differ in the last bit and cross: still feasible, within
+    HiGHS's primal feasibility tolerance (the fast path's 1e-9) like the rows; bounds that really
+    cross stay infeasible."""
+    rows = [[3.0, 0.0], [7.0, 0.0], [1.0, 1.0]]
+    lower, upper = [3 * 0.1, -INF, 1.0], [INF, 7 * 0.1, INF]
+    assert (3 * 0.1) / 3.0 > (7 * 0.1) / 7.0  # the rounding this test is about
+    held = _lp(rows, lower, upper, [1.0, 2.0], [0.0, 0.0], [INF, INF])
+    held.setOptionValue("primal_feasibility_tolerance", 1e-9)
+    SingletonRows(held, protected=np.array([], dtype=np.int64))
+    held.run()
+    assert held.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert held.getSolution().col_value[0] == pytest.approx(0.1)
+    crossing = _lp(rows, [0.31, -INF, 1.0], upper, [1.0, 2.0], [0.0, 0.0], [INF, INF])
+    SingletonRows(crossing, protected=np.array([], dtype=np.int64))
+    crossing.run()
+    assert crossing.getModelStatus() == highspy.HighsModelStatus.kInfeasible

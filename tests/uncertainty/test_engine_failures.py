@@ -185,3 +185,51 @@ def test_a_dead_workers_batch_is_isolated_with_its_rows_parents(tmp_path):
                 np.testing.assert_array_equal([px1[row], px2[row]], x[first])
         for row in (first, first + 3):  # A and B rows: no parent
             assert np.isnan([px1[row], px2[row]]).all()
+
+
+SLOW_PARENT_MODEL = """
+import math
+import time
+
+SLOW = {slow!r}
+
+class Child:
+    def __init__(self, targets):
+        self.targets = targets
+
+    def _solve_parent(self, parent):
+        if [parent[0]["x1"], parent[0]["x2"]] == SLOW:
+            time.sleep(3)  # a parent that takes longer than the time limit
+
+    def prepare_parent(self, parent):
+        self._solve_parent(parent)
+
+    def evaluate(self, params, parent=None):
+        if parent is not None:
+            self._solve_parent(parent)  # (as the China LP does when it has no cached start)
+        given = parent[0] if parent is not None else {{"x1": math.nan, "x2": math.nan}}
+        return {{"y": params["x1"] + params["x2"], "parent_x1": given["x1"]}}
+"""
+
+
+def test_a_parent_out_of_time_leaves_its_rows_to_their_anchors(tmp_path):
+    """A parent whose set-up runs out of its own time limit is not handed to its rows: they
+    start from their anchors (no parent) and succeed, instead of setting the parent up again
+    within their own limit and failing as it did."""
+    from uncertainty.study.sampling import sample_design
+    from uncertainty.study.space import load_study
+
+    study = tmp_path / "study.toml"
+    text = STUDY.format(name="slow", model="slow_parent:Child", n=2, seed=3,
+                        outputs='["y", "parent_x1"]', extra="timeout = 0.5")  # fmt: skip
+    study.write_text(text.replace('sampler = "mc"', 'sampler = "sobol"'))
+    x = sample_design(load_study(study)).values  # blocks [A, AB_1, AB_2, B] x 2
+    (tmp_path / "slow_parent.py").write_text(SLOW_PARENT_MODEL.format(slow=x[4].tolist()))
+    out = tmp_path / "out"
+    args = ["run", str(study), "--out", str(out), "--n-jobs", "1", "--no-progress"]
+    assert main(args) == 0
+    with xr.open_zarr(out / "store.zarr") as ds:
+        status, px1 = ds["status"].values, ds["parent_x1"].values
+    assert (status == 1).all()
+    np.testing.assert_array_equal(px1[[1, 2]], x[[0, 0], 0])  # block 1: from its A row
+    assert np.isnan(px1[[5, 6]]).all()  # block 2: its A row's set-up ran out of time

@@ -199,7 +199,9 @@ def evaluate_batch(
                 for anchor in dict.fromkeys(a for a in needed if a is not None):
                     _prepare(spec, prepare_anchor, anchor, "an anchor")
             if parent is not None and callable(prepare):
-                _prepare(spec, prepare, parent, "a parent")
+                if not _prepare(spec, prepare, parent, "a parent"):
+                    parent = None  # out of time: the row starts from its anchor rather than
+                    # solving the parent again within its own limit (and failing as it did)
             keywords = {"anchor": starts[i], "parent": parent}
             keywords = {k: v for k, v in keywords.items() if v is not None}
             call = functools.partial(evaluate, **keywords) if keywords else evaluate
@@ -207,16 +209,21 @@ def evaluate_batch(
     return results
 
 
-def _prepare(spec: ModelSpec, prepare: Callable[[Any], Any], start: Any, what: str) -> None:
+def _prepare(spec: ModelSpec, prepare: Callable[[Any], Any], start: Any, what: str) -> bool:
     """Let the model set up a sample's start (its anchor, or a parent from another batch) under
     the start's own time limit, not the sample's: whichever sample first needs a start depends on
     the order, and a sample's status must not; the sample's ``elapsed`` is then its own work. A
-    failure is the model's business (the sample then starts elsewhere or fails by itself)."""
+    failure is the model's business (the sample then starts elsewhere or fails by itself).
+    Returns False when the time limit cut the set-up off."""
     try:
         with time_limit(spec.timeout):
             prepare(start)
-    except (Exception, SampleTimeout) as exc:
+    except SampleTimeout as exc:
+        logger.info("preparing %s ran out of time (%s)", what, exc)
+        return False
+    except Exception as exc:
         logger.info("preparing %s failed (%s: %s)", what, type(exc).__name__, exc)
+    return True
 
 
 def _params(spec: ModelSpec, row: np.ndarray) -> dict[str, Any]:
