@@ -20,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.fastpath import study_text, targets_of
+from benchmarks.fastpath import study_anchors, study_text, targets_of
 from model.build import Settings
-from model.ensemble import ChinaLP
 from model.fastpath import ParametricLP
 from model.load import CHINA_DATA, load_inputs
-from uncertainty.engine.anchors import anchor_points, anchor_values, nearest_anchor, unit_of
+from uncertainty.engine.anchors import nearest_anchor, unit_of
 from uncertainty.study.sampling import sample_design
 from uncertainty.study.space import study_from_dict
 
@@ -37,8 +36,7 @@ def main(k: int = 12, seed: int = 5, out: Path | None = OUT) -> dict:
     study = study_from_dict(tomllib.loads(study_text("china", ROWS, 1)))
     values = sample_design(study).values
     unit = unit_of(study.parameters, values)
-    anchors_unit = anchor_points(study, ChinaLP.default_anchors)
-    anchors = [dict(zip(study.names, r, strict=True)) for r in anchor_values(study, anchors_unit)]
+    anchors_unit, anchors = study_anchors(study)
     start = nearest_anchor(study.parameters, anchors_unit, values)
     hubs = np.arange(0, ROWS, EVERY)
     rng = np.random.default_rng(seed)

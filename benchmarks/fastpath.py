@@ -172,6 +172,14 @@ def _worker_memory(data: str, samples: list[dict]) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def study_anchors(study) -> tuple[np.ndarray, list[dict]]:
+    """The China LP's default warm-start anchors of ``study`` as the engine places them: their
+    points in the unit hypercube and their parameter sets."""
+    unit = anchor_points(study, ChinaLP.default_anchors)
+    anchors = [dict(zip(study.names, row, strict=True)) for row in anchor_values(study, unit)]
+    return unit, anchors
+
+
 def study_text(data: str, n: int, seed: int, sampler: str = "lhs") -> str:
     """A ChinaLP study file over the benchmark parameters (an LHS design of ``n`` samples, or
     another ``sampler``'s of base size ``n``)."""
@@ -225,8 +233,7 @@ def run_benchmark(
     lp = ParametricLP(inputs, Settings(), targets)
     build = time.perf_counter() - start
     study = study_from_dict(tomllib.loads(study_text(data, n_samples, seed)))
-    unit = anchor_points(study, ChinaLP.default_anchors)
-    anchors = [dict(zip(study.names, row, strict=True)) for row in anchor_values(study, unit)]
+    unit, anchors = study_anchors(study)
     matrix = np.array([[p[name] for name in study.names] for p in samples])
     starts = nearest_anchor(study.parameters, unit, matrix).tolist()
     lp.set_anchors(anchors)

@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.fastpath import draw_samples, study_text, targets_of
+from benchmarks.fastpath import draw_samples, study_anchors, study_text, targets_of
 from model.build import Settings
-from model.ensemble import ChinaLP
 from model.fastpath import ParametricLP
 from model.load import CHINA_DATA, load_inputs
-from uncertainty.engine.anchors import anchor_points, anchor_values, nearest_anchor
+from uncertainty.engine.anchors import nearest_anchor
 from uncertainty.study.space import study_from_dict
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "singletons.json"
@@ -40,8 +39,7 @@ class RowsKept(ParametricLP):
 def main(n: int = 16, seed: int = 1, out: Path | None = OUT) -> dict:
     inputs, targets = load_inputs(CHINA_DATA), targets_of("china")
     study = study_from_dict(tomllib.loads(study_text("china", n, seed)))
-    unit = anchor_points(study, ChinaLP.default_anchors)
-    anchors = [dict(zip(study.names, r, strict=True)) for r in anchor_values(study, unit)]
+    unit, anchors = study_anchors(study)
     samples = draw_samples("china", n, seed)
     matrix = np.array([[p[name] for name in study.names] for p in samples])
     starts = nearest_anchor(study.parameters, unit, matrix).tolist()

@@ -95,8 +95,7 @@ class WarmStarts:
             basis = self.start_basis(anchor)
             try:  # no guess (a plain bisection) if the anchor's search cannot run
                 self._solve_from(self.anchors[anchor], basis)
-                objective = float(self.highs.getInfo().objective_function_value)
-                peak = self.latest_peak.run(self.highs, objective).year
+                peak = self._latest_peak_here(None)
             except Exception as exc:
                 logger.info("anchor %d: no latest peak to guess from (%s)", anchor, exc)
                 peak = float("nan")
@@ -119,15 +118,18 @@ class WarmStarts:
                 start = self.start_basis(anchor)  # (may solve the anchor first)
                 guess = self.anchor_peak(anchor)  # as when the parent ran as a sample
                 self._solve_from(params, start)
-                basis, peak = self.highs.getBasis(), None
-                if self.latest_peak is not None:
-                    objective = float(self.highs.getInfo().objective_function_value)
-                    peak = self.latest_peak.run(self.highs, objective, guess).year
+                basis = self.highs.getBasis()
+                peak = None if self.latest_peak is None else self._latest_peak_here(guess)
             except Exception as exc:
                 logger.info("parent without optimum (%s): its child starts from its anchor", exc)
                 basis, peak = None, None
             self._starts.put(key, basis, peak)
         return self._starts.get(key)
+
+    def _latest_peak_here(self, guess: float | None) -> float:
+        """Latest peak year of the LP just solved in HiGHS (searched from ``guess``)."""
+        objective = float(self.highs.getInfo().objective_function_value)
+        return self.latest_peak.run(self.highs, objective, guess).year
 
     def _solve_from(self, params: dict, basis: highspy.HighsBasis) -> None:
         """Apply ``params`` and solve warm from ``basis`` (cold fallback as for a sample)."""
