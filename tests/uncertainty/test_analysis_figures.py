@@ -182,3 +182,17 @@ def test_figure_functions_draw_on_the_callers_axes(run_dir, tables, tmp_path):
     with pytest.raises(ValueError, match="draws 2 panel"):
         fg.convergence_figure(tables["convergence"], "y", ax=grid[0, 0])
     _check(fig, tmp_path, "custom")
+
+
+def test_milestone_labels_show_solver_noise_as_zero():
+    """A median of net CO2 at neutrality is 0 up to solver round-off (1e-15 Gt): the label must
+    read 0, not 1.11e-15; real values keep three significant digits."""
+    years = np.arange(2050, 2061)
+    rng = np.random.default_rng(0)
+    values = np.linspace(5.0, 0.0, len(years))[None, :] + rng.normal(0, 0.3, (40, len(years)))
+    values[:, -1] = rng.choice([1.1e-15, -2e-16, 3e-15], 40)
+    da = xr.DataArray(values, dims=("sample", "year"), coords={"year": years}, name="co2_net")
+    ax = fg.fan_chart(da, milestones=[2050, 2060])
+    texts = [t.get_text() for t in ax.texts]
+    assert texts[-1] == "0"
+    assert texts[0] == f"{np.median(values[:, 0]):.3g}"

@@ -98,15 +98,18 @@ def fan_chart(
 
 
 def _mark_milestones(ax, years: np.ndarray, q: np.ndarray, milestones: Sequence[int]) -> None:
-    """Median with its 5-95 % range, and the median's value, at each milestone year."""
+    """Median with its 5-95 % range, and the median's value, at each milestone year (a value
+    within round-off of zero, below 1e-9 of the largest plotted magnitude, reads 0)."""
+    scale = float(np.nanmax(np.abs(q))) if np.isfinite(q).any() else 0.0
     for year in milestones:
         if year not in years:
             continue
         k = int(np.flatnonzero(years == year)[0])
         yerr = [[q[2, k] - q[0, k]], [q[4, k] - q[2, k]]]
         ax.errorbar(year, q[2, k], yerr=yerr, fmt="o", ms=3, color="black", capsize=2, lw=0.8)
+        median = 0.0 if abs(q[2, k]) <= 1e-9 * scale else q[2, k]
         ax.annotate(
-            f"{q[2, k]:.3g}",
+            f"{median:.3g}",
             (year, q[4, k]),
             textcoords="offset points",
             xytext=(0, 3),
