@@ -108,10 +108,13 @@ class ChinaLP:
         self.lp.start_basis(anchor)
         self.lp.anchor_peak(anchor)
 
-    def prepare_parent(self, parent: tuple) -> None:
+    def prepare_parent(self, parent: tuple) -> bool:
         """Solve a Sobol row's parent ``(params, anchor)`` ahead of the row (the engine calls
-        this under the parent's own time limit; cached, so the row's own solve reuses it)."""
-        self.lp.parent_start(parent)
+        this under the parent's own time limit; cached, so the row's own solve reuses it).
+        True when the parent has an optimum to start its rows from: the engine then leaves the
+        row's own anchor unsolved (only a row whose parent fails starts from it)."""
+        basis, _ = self.lp.parent_start(parent)
+        return basis is not None
 
     def _audit(self, params: dict, cost: float) -> float:
         if self.audit_share <= 0 or not _chosen(params, self.audit_share):

@@ -155,3 +155,72 @@ def test_an_anchors_set_up_is_not_charged_to_the_sample_that_first_needs_it(tmp_
     assert (store["status"][:] == 1).all(), (out / "failures.jsonl").read_text()
     assert len(set(store["anchor"][:].tolist())) == 2
     assert (store["elapsed"][:] < 0.9).all()  # each sample's own work only
+
+
+RECORDING_PARENTS = """
+import json
+import os
+
+LOG = {log!r}
+GIVES_START = {gives_start!r}
+
+
+class Recorder:
+    default_anchors = 64
+
+    def __init__(self, targets):
+        pass
+
+    def set_anchors(self, anchors):
+        self.anchors = anchors
+
+    def _log(self, kind, value):
+        with open(LOG, "a") as fh:
+            fh.write(json.dumps([kind, value]) + "\\n")
+
+    def prepare_anchor(self, anchor):
+        self._log("anchor", anchor)
+
+    def prepare_parent(self, parent):
+        return GIVES_START
+
+    def evaluate(self, params, anchor=None, parent=None):
+        self._log("row", [anchor, None if parent is None else parent[1]])
+        return {{"y": params["x1"] + params["x2"]}}
+"""
+
+
+@pytest.mark.parametrize("gives_start", [True, False])
+def test_a_row_with_a_parent_start_does_not_set_up_its_own_anchor(tmp_path, gives_start):
+    """A Sobol AB row that starts from its A row's optimum needs the A row's anchor, not its
+    own: the engine prepares the row's own anchor (for the China LP a solve and, with the
+    latest-peak search, a search of ~20 s per worker) only when the parent gives no start
+    (``prepare_parent`` returns False)."""
+    import json
+
+    from uncertainty.engine.run import run_study
+
+    log = tmp_path / "log.jsonl"
+    (tmp_path / "recorder.py").write_text(
+        RECORDING_PARENTS.format(log=str(log), gives_start=gives_start)
+    )
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[study]\nname = "rec"\nmodel = "recorder:Recorder"\nsampler = "sobol"\nn = 8\n'
+        'seed = 3\noutputs = ["y"]\n\n'
+        '[parameters.x1]\ndistribution = "uniform"\nlower = 0\nupper = 1\n\n'
+        '[parameters.x2]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'
+    )
+    run_study(study, tmp_path / "o", n_jobs=1, batch_size=8)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    prepared = {v for kind, v in lines if kind == "anchor"}
+    rows = [v for kind, v in lines if kind == "row"]
+    with_parent = [(own, parent) for own, parent in rows if parent is not None]
+    plain = {own for own, parent in rows if parent is None}
+    assert len(rows) == 32 and len(with_parent) == 16
+    own_only = {own for own, parent in with_parent} - plain
+    assert own_only  # some AB row's nearest anchor is used by no A or B row: the test can fail
+    if gives_start:
+        assert prepared == plain  # the A and B rows' anchors, which are their rows' parents'
+    else:
+        assert prepared == plain | own_only

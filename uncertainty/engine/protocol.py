@@ -9,7 +9,9 @@ A study's ``model = "package.module:attr"`` names either
   ``instance.evaluate(params, anchor=k)`` with each sample's nearest anchor
   (:mod:`uncertainty.engine.anchors`); one whose ``evaluate`` also takes ``parent`` gets a Sobol
   AB row's parent as ``parent=(params, anchor)``. Optional ``prepare_anchor(k)`` and
-  ``prepare_parent(parent)`` set those starts up before the sample, under their own time limit.
+  ``prepare_parent(parent)`` set those starts up before the sample, under their own time limit;
+  when ``prepare_parent`` returns True (the parent gives the row a start) the row's own anchor is
+  not prepared (it would only be the start of a row whose parent fails).
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -194,14 +196,18 @@ def evaluate_batch(
         # rows without a parent first: a batch's A and B rows are ready for its AB rows
         for i in sorted(range(len(rows)), key=lambda i: lineage[i] is not None):
             parent = lineage[i]
-            if callable(prepare_anchor):  # the parent's anchor first: not on the parent's limit
-                needed = (parent[1] if parent else None, starts[i])
-                for anchor in dict.fromkeys(a for a in needed if a is not None):
-                    _prepare(spec, prepare_anchor, anchor, "an anchor")
+            if callable(prepare_anchor) and parent is not None and parent[1] is not None:
+                _prepare(spec, prepare_anchor, parent[1], "an anchor")  # not on the parent's limit
+            own_anchor = True
             if parent is not None and callable(prepare):
-                if not _prepare(spec, prepare, parent, "a parent"):
-                    parent = None  # out of time: the row starts from its anchor rather than
-                    # solving the parent again within its own limit (and failing as it did)
+                ready = _prepare(spec, prepare, parent, "a parent")
+                if ready is _TIMED_OUT:
+                    parent = None  # the row starts from its anchor rather than solving the
+                    # parent again within its own limit (and failing as it did)
+                else:  # a parent that gives a start makes the row's own anchor unnecessary
+                    own_anchor = ready is not True
+            if callable(prepare_anchor) and own_anchor and starts[i] is not None:
+                _prepare(spec, prepare_anchor, starts[i], "an anchor")
             keywords = {"anchor": starts[i], "parent": parent}
             keywords = {k: v for k, v in keywords.items() if v is not None}
             call = functools.partial(evaluate, **keywords) if keywords else evaluate
@@ -209,21 +215,26 @@ def evaluate_batch(
     return results
 
 
-def _prepare(spec: ModelSpec, prepare: Callable[[Any], Any], start: Any, what: str) -> bool:
+#: :func:`_prepare`'s answer when the time limit cut the set-up off
+_TIMED_OUT = object()
+
+
+def _prepare(spec: ModelSpec, prepare: Callable[[Any], Any], start: Any, what: str) -> Any:
     """Let the model set up a sample's start (its anchor, or a parent from another batch) under
     the start's own time limit, not the sample's: whichever sample first needs a start depends on
     the order, and a sample's status must not; the sample's ``elapsed`` is then its own work. A
     failure is the model's business (the sample then starts elsewhere or fails by itself).
-    Returns False when the time limit cut the set-up off."""
+    Returns what ``prepare`` returned (``prepare_parent``: True when the parent gives its rows a
+    start), None when it raised, :data:`_TIMED_OUT` when the time limit cut it off."""
     try:
         with time_limit(spec.timeout):
-            prepare(start)
+            return prepare(start)
     except SampleTimeout as exc:
         logger.info("preparing %s ran out of time (%s)", what, exc)
-        return False
+        return _TIMED_OUT
     except Exception as exc:
         logger.info("preparing %s failed (%s: %s)", what, type(exc).__name__, exc)
-    return True
+    return None
 
 
 def _params(spec: ModelSpec, row: np.ndarray) -> dict[str, Any]:
