@@ -113,7 +113,7 @@ class ChinaLP:
         this under the parent's own time limit; cached, so the row's own solve reuses it).
         True when the parent has an optimum to start its rows from: the engine then leaves the
         row's own anchor unsolved (only a row whose parent fails starts from it)."""
-        basis, _ = self.lp.parent_start(parent)
+        basis = self.lp.parent_start(parent)[0]
         return basis is not None
 
     def _audit(self, params: dict, cost: float) -> float:

@@ -276,9 +276,10 @@ class ParametricLP(WarmStarts):
         diagnostics : dict
             ``solve_seconds``, ``iterations``, ``warm`` (1 warm, 0 cold fallback), ``rebuilt`` (0),
             ``anchor`` (its index, -1 for the reference), ``parent_start`` (1 if started from
-            the parent's optimum) and, with the latest-peak search, ``latest_peak_seconds``.
+            the parent's optimum) and, with the latest-peak search, ``latest_peak_seconds`` and
+            ``latest_peak_warm_trials`` (trials started from the parent's trial bases).
         """
-        basis, guess = self.parent_start(parent) if parent is not None else (None, None)
+        basis, guess, trials = (None, None, None) if parent is None else self.parent_start(parent)
         from_parent = basis is not None
         if basis is None:
             basis, guess = self.start_basis(anchor), self.anchor_peak(anchor)
@@ -301,11 +302,13 @@ class ParametricLP(WarmStarts):
         peak = None
         if self.latest_peak is not None:
             start = time.perf_counter()
-            found = self.latest_peak.run(self.highs, float(out.cost), guess)
+            found = self.latest_peak.run(self.highs, float(out.cost), guess, trials)
             out, peak = out.assign(found.as_variables()), found.year
             diagnostics["latest_peak_seconds"] = time.perf_counter() - start
+            diagnostics["latest_peak_warm_trials"] = float(self.latest_peak.warm_trials)
         if optimum is not None:
-            self._starts.put(start_key(params, anchor), optimum, peak)
+            trials = None if self.latest_peak is None else self.latest_peak.trial_bases
+            self._starts.put(start_key(params, anchor), optimum, peak, trials)
         return out, diagnostics
 
     def _warm_solve(self, basis: highspy.HighsBasis) -> tuple[int, bool]:

@@ -9,13 +9,14 @@ carbon budget, under that policy) *without the backstop*. Adding the rows
 
 shrinks the feasible set as P grows, so feasibility is monotone in P and the largest feasible P
 is found by bisection between the sentinels latest_peak_from - 1 and the last year + 1 (6 trials
-for 2025-2060), each trial an interior-point solve without crossover of the same HiGHS object
+for 2025-2060), each trial an interior-point solve with crossover of the same HiGHS object
 (faster on the China LP than a warm dual simplex from the least-cost basis, which slows down the
-further the held years reach, or than chaining trials; :meth:`LatestPeakSearch._feasible`); the
-result depends on nothing but the sample. A sample that starts from a warm-start anchor is
-searched outward from the anchor's own latest peak instead, and a Sobol AB row, which differs from
-its block's A row in one factor, from A's (:meth:`LatestPeakSearch._gallop`: 2 trials when it is
-the same year); the trials differ, the answer does not (each trial's outcome
+further the held years reach, or than chaining trials; :meth:`LatestPeakSearch._feasible`),
+except that a Sobol AB row's trial of a year its A row also tried starts from A's basis of that
+trial; the result depends on nothing but the sample. A sample that starts from a warm-start
+anchor is searched outward from the anchor's own latest peak instead, and a Sobol AB row, which
+differs from its block's A row in one factor, from A's (:meth:`LatestPeakSearch._gallop`: 2
+trials when it is the same year); the trials differ, the answer does not (each trial's outcome
 depends only on the sample and P, and feasibility is monotone in P - exactly for the LP; a trial
 whose penalised use sits within solver tolerance of ``TOLERANCE`` could in principle break that
 numerically, and then a guided and a plain search could differ by a year; either is repeatable).
@@ -64,8 +65,10 @@ FOUND, RIGHT_CENSORED, UNREACHABLE, FAILED = 0, 1, 2, 3
 PENALTY = 100.0
 #: total use of the penalised columns (MtCO2) below which a trial counts as feasible
 TOLERANCE = 1e-3
-#: HiGHS options of a trial: interior point, no crossover (:meth:`LatestPeakSearch._feasible`)
-TRIAL_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
+#: HiGHS options of a cold trial (:meth:`LatestPeakSearch._feasible`): interior point with
+#: crossover, x1.03 the time without crossover on the China LP, and it ends at a basis that a
+#: Sobol child's same trial starts from (benchmarks/trials.py)
+TRIAL_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
 
 
 @dataclass(frozen=True)
@@ -169,14 +172,25 @@ class LatestPeakSearch:
         return cls(dict(zip(years.tolist(), rows.tolist(), strict=True)), cols, start, balance_rows)
 
     def run(
-        self, highs: highspy.Highs, least_cost: float, guess: float | None = None
+        self,
+        highs: highspy.Highs,
+        least_cost: float,
+        guess: float | None = None,
+        starts: dict | None = None,
     ) -> LatestPeak:
         """Search on ``highs`` (solved at the least-cost optimum); restore its rows and costs.
 
         ``guess``: a year near the expected answer (the latest peak of the sample's anchor, or of
         its Sobol parent, which differs from it in one factor): the search then tests outward
         from it (:meth:`_gallop`), 2 trials when the guess is right instead of 5-6; the answer
-        is the same (feasibility is monotone in P), only the trials differ."""
+        is the same (feasibility is monotone in P), only the trials differ.
+
+        ``starts``: year -> basis of a Sobol parent's own trial of that year
+        (:attr:`trial_bases` after the parent's search): the same trial here starts from it by
+        the dual simplex (a one-factor move) instead of the interior point. Afterwards
+        :attr:`trial_bases` holds this search's trial bases, :attr:`warm_trials` how many
+        trials started from ``starts``."""
+        self.starts, self.trial_bases, self.warm_trials = dict(starts or {}), {}, 0
         k, n = len(self.balance), len(self.penalised)
         lp = highs.getLp()
         lower = np.asarray(lp.row_lower_)[self.balance]
@@ -268,19 +282,31 @@ class LatestPeakSearch:
     def _feasible(self, highs, peak: int) -> bool:
         """Re-solve with CO2 held through ``peak``; feasible if the penalised columns are unused.
 
-        Each trial is an interior-point solve without crossover (:data:`TRIAL_OPTIONS`): a
-        trial only needs the penalised columns' use and the objective, and on the China LP the
-        interior point took a near-constant 4.2-4.5 s per trial where a warm dual simplex from the
-        least-cost basis took 2.7-9.4 s, longer the further the held years reach (2042: 3.6 s,
-        2046: 7.8 s, 2048: 9.4 s on one sample; a cold dual simplex 7.6-11.6 s). It depends on
-        nothing but the trial's LP, like the warm start it replaces."""
+        A trial is an interior-point solve with crossover (:data:`TRIAL_OPTIONS`): on the China
+        LP it took a near-constant ~3.9 s where a warm dual simplex from the sample's least-cost
+        basis took x2.5 as long, longer the further the held years reach (benchmarks/trials.py).
+        A trial whose year the sample's Sobol parent also tried starts instead from the parent's
+        basis of that trial by the dual simplex (x0.42 of the interior point, median of the
+        benchmark's trials; the interior point if it does not end optimal). Either way the
+        trial's outcome depends only on its LP, its start only on the design."""
         self._hold(highs, peak)
-        cold_run(highs, TRIAL_OPTIONS)
+        start = self.starts.get(peak)
+        optimal = highspy.HighsModelStatus.kOptimal
+        if start is not None:
+            highs.setBasis(start)
+            highs.run()
+            self.warm_trials += 1
+            self.iterations += int(highs.getInfo().simplex_iteration_count)
+        if start is None or highs.getModelStatus() != optimal:
+            cold_run(highs, TRIAL_OPTIONS)
+            info = highs.getInfo()
+            self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count)
         self.n_solves += 1
-        info = highs.getInfo()
-        self.iterations += int(info.simplex_iteration_count + info.ipm_iteration_count)
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if highs.getModelStatus() != optimal:
             self._cold(highs, peak)  # numerical trouble: a dual simplex from the least-cost basis
+        basis = highs.getBasis()
+        if basis.valid:
+            self.trial_bases[peak] = basis
         x = np.asarray(highs.getSolution().col_value)[self.penalised]
         if x.sum() > TOLERANCE:
             return False

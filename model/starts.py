@@ -6,7 +6,8 @@ latest-peak search (its anchor's or its parent's answer).
 :class:`StartCache` keeps the optima of design rows as their children's starts. An entry is keyed
 by the row's exact parameter values and its anchor, and holds the row's optimal
 basis (None: the row had no optimum) and, with the latest-peak search, its latest peak year, the
-children's first guess (:meth:`model.latest_peak.LatestPeakSearch.run`).
+children's first guess, and the bases of its trials, where the children's trials of the same
+years start (:meth:`model.latest_peak.LatestPeakSearch.run`).
 """
 
 from __future__ import annotations
@@ -41,21 +42,22 @@ def _exact(value: Any) -> str:
 
 
 class StartCache:
-    """Least-recently-used map of row key -> (basis or None, latest peak year or None)."""
+    """Least-recently-used map of row key -> (basis or None, latest peak year or None, trial
+    bases by year or None)."""
 
     def __init__(self, size: int = SIZE):
         self.size = size
-        self._entries: OrderedDict[str, tuple[Any, float | None]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[Any, float | None, dict | None]] = OrderedDict()
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries
 
-    def get(self, key: str) -> tuple[Any, float | None]:
+    def get(self, key: str) -> tuple[Any, float | None, dict | None]:
         self._entries.move_to_end(key)
         return self._entries[key]
 
-    def put(self, key: str, basis: Any, peak: float | None = None) -> None:
-        self._entries[key] = (basis, peak)
+    def put(self, key: str, basis: Any, peak: float | None = None, trials: dict | None = None):
+        self._entries[key] = (basis, peak, trials)
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
@@ -106,10 +108,11 @@ class WarmStarts:
         return self._anchor_peaks[anchor]
 
     def parent_start(self, parent: tuple[dict, int | None]) -> tuple:
-        """``(basis, latest peak)`` of ``parent = (params, anchor)``: its optimal basis when
-        solved from that anchor's basis (None if it has no optimum: its child then starts from
-        its own anchor) and, with the latest-peak search, its latest peak year (the child's
-        first guess). From the cache when this process solved the parent recently, else solved
+        """``(basis, latest peak, trial bases)`` of ``parent = (params, anchor)``: its optimal
+        basis when solved from that anchor's basis (None if it has no optimum: its child then
+        starts from its own anchor) and, with the latest-peak search, its latest peak year (the
+        child's first guess) and its trials' bases by year (the child's trials of those years
+        start there). From the cache when this process solved the parent recently, else solved
         here the same way (search included), so it is the same either way."""
         key = start_key(*parent)
         if key not in self._starts:
@@ -119,11 +122,14 @@ class WarmStarts:
                 guess = self.anchor_peak(anchor)  # as when the parent ran as a sample
                 self._solve_from(params, start)
                 basis = self.highs.getBasis()
-                peak = None if self.latest_peak is None else self._latest_peak_here(guess)
+                peak, trials = None, None
+                if self.latest_peak is not None:
+                    peak = self._latest_peak_here(guess)
+                    trials = self.latest_peak.trial_bases
             except Exception as exc:
                 logger.info("parent without optimum (%s): its child starts from its anchor", exc)
-                basis, peak = None, None
-            self._starts.put(key, basis, peak)
+                basis, peak, trials = None, None, None
+            self._starts.put(key, basis, peak, trials)
         return self._starts.get(key)
 
     def _latest_peak_here(self, guess: float | None) -> float:

@@ -271,3 +271,32 @@ def test_compiled_vectors_equal_the_readable_ones(rich_inputs):
             out.co2_price.fillna(0), ref.co2_price.fillna(0), rtol=1e-5, atol=1e-2
         )
     assert policies == {"none", "budget", "ets"}
+
+
+def test_a_childs_search_starts_its_trials_from_its_parents_and_finds_the_rebuilds_answer(
+    inputs, samples
+):
+    """A Sobol AB row's latest-peak trials of the years its A row also tried start from A's
+    bases of those trials (dual simplex) instead of the interior point: the same latest peak
+    year and delay cost as the rebuild's plain bisection, and the same outputs bit for bit
+    whether the parent was solved here as a sample or prepared for the row."""
+    rng = np.random.default_rng(3)
+    anchors = [draw(rng) for _ in range(2)]
+    parent = dict(samples[2])
+    lp = ParametricLP(inputs, Settings(latest_peak=True), TARGETS)
+    lp.set_anchors(anchors)
+    lp.solve_sample(parent, 0)
+    other = ParametricLP(inputs, Settings(latest_peak=True), TARGETS)
+    other.set_anchors(anchors)
+    warm = 0
+    for name in ("solar", "coal", "build"):
+        child = {**parent, name: samples[3][name]}
+        out, diag = lp.solve_sample(child, 1, (parent, 0))
+        warm += diag["latest_peak_warm_trials"]
+        ref = solve_reference(inputs, Settings(latest_peak=True), TARGETS, child)
+        assert float(out.latest_peak_year) == float(ref.latest_peak_year)
+        np.testing.assert_allclose(float(out.delay_cost), float(ref.delay_cost), rtol=1e-6)
+        again, _ = other.solve_sample(child, 1, (parent, 0))  # parent prepared, not a sample
+        for key in ("latest_peak_year", "delay_cost", "latest_peak_solves", "cost"):
+            np.testing.assert_array_equal(again[key].values, out[key].values)
+    assert warm >= 3  # every child started at least its first trial from the parent's
