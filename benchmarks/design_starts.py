@@ -11,7 +11,6 @@ by the engine (README, Performance: why).
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import save_json
 from benchmarks.fastpath import study_anchors, study_text, targets_of
 from model.build import Settings
 from model.fastpath import ParametricLP
@@ -99,9 +99,7 @@ def main(k: int = 12, seed: int = 5, out: Path | None = OUT) -> dict:
         f"{result['median_seconds_hub_over_anchor']:.2f} (from the nearest earlier hub / from "
         "the nearest anchor, per-row medians)"
     )
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1))
+    save_json(result, out)
     return result
 
 

@@ -11,7 +11,6 @@ memory of a worker, and store bytes per sample. Results are printed and saved as
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import save_json
 from benchmarks.engine import engine_throughput, scale_estimate
 from benchmarks.solver import multi_solve, multi_solve_sobol, solver_options
 from model.build import Settings, resolve_settings
@@ -304,9 +304,7 @@ def run_benchmark(
     if n_engine:
         result.update(engine_throughput(study_text(data, n_engine, seed), n_engine))
         result["scale_10000"] = scale_estimate(result)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2))
+    save_json(result, out, indent=2)
     return result
 
 

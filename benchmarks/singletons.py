@@ -10,7 +10,6 @@ medians and the median ratio, and saves them to ``results/benchmarks/singletons.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import save_json
 from benchmarks.fastpath import draw_samples, study_anchors, study_text, targets_of
 from model.build import Settings
 from model.fastpath import ParametricLP
@@ -94,9 +94,7 @@ def main(n: int = 16, seed: int = 1, out: Path | None = OUT) -> dict:
         f"{result['ratio_kept_over_held_median']:.3f}; costs agree to "
         f"{result['max_cost_relative_difference']:.1e}"
     )
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1))
+    save_json(result, out)
     return result
 
 

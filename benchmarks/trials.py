@@ -24,7 +24,6 @@ saves them to ``results/benchmarks/trials.json``.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -34,6 +33,7 @@ from pathlib import Path
 import highspy
 import numpy as np
 
+from benchmarks import save_json
 from benchmarks.fastpath import PARAMETERS, draw_samples, study_anchors, study_text, targets_of
 from model.build import Settings
 from model.fastpath import ParametricLP
@@ -167,9 +167,7 @@ def main(n: int = 4, seed: int = 7, out: Path | None = OUT) -> dict:
             f"{m:16s} median {t['median_s']:6.2f} s, {t['median_iterations']:7.0f} it, "
             f"x{t['median_ratio_to_ipm']:.2f} of ipm, same verdicts: {t['same_verdict_as_ipm']}"
         )
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=1))
+    save_json(result, out)
     return result
 
 
