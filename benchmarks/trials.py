@@ -46,7 +46,7 @@ from uncertainty.study.space import study_from_dict
 OUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "trials.json"
 COLD = {
     "ipm": {"solver": "ipm", "run_crossover": "off"},
-    "ipm_tol_1e-6": {**TRIAL_OPTIONS, "ipm_optimality_tolerance": 1e-6},
+    "ipm_tol_1e-6": {"solver": "ipm", "run_crossover": "off", "ipm_optimality_tolerance": 1e-6},
     "hipo": {"solver": "hipo", "run_crossover": "off"},
     "ipm_crossover": TRIAL_OPTIONS,
 }

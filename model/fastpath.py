@@ -130,6 +130,8 @@ class ParametricLP(WarmStarts):
         self.ref_iterations = int(self.highs.getInfo().simplex_iteration_count)
         rows = self.highs.getNumRow()
         self.warm_limit = warm_iteration_limit or max(1000, 5 * rows)
+        if self.latest_peak is not None:
+            self.latest_peak.iteration_limit = self.warm_limit
         self.anchors: list[dict] = []
         self._anchor_bases: dict[int, highspy.HighsBasis] = {}
         self._anchor_peaks: dict[int, float] = {}

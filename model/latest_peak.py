@@ -13,10 +13,11 @@ for 2025-2060), each trial an interior-point solve with crossover of the same Hi
 (faster on the China LP than a warm dual simplex from the least-cost basis, which slows down the
 further the held years reach, or than chaining trials; :meth:`LatestPeakSearch._feasible`),
 except that a Sobol AB row's trial of a year its A row also tried starts from A's basis of that
-trial; the result depends on nothing but the sample. A sample that starts from a warm-start
-anchor is searched outward from the anchor's own latest peak instead, and a Sobol AB row, which
-differs from its block's A row in one factor, from A's (:meth:`LatestPeakSearch._gallop`: 2
-trials when it is the same year); the trials differ, the answer does not (each trial's outcome
+trial; the starts depend on the design alone. A sample that starts from a warm-start anchor is
+searched outward from the anchor's own latest peak instead, and a Sobol AB row, which differs
+from its block's A row in one factor, from A's (:meth:`LatestPeakSearch._gallop`: 2 trials when
+it is the same year); the trials differ, the answer does not (the year; ``delay_cost``, the cost
+at that year, agrees within solver tolerance however its trial was solved; each trial's outcome
 depends only on the sample and P, and feasibility is monotone in P - exactly for the LP; a trial
 whose penalised use sits within solver tolerance of ``TOLERANCE`` could in principle break that
 numerically, and then a guided and a plain search could differ by a year; either is repeatable).
@@ -155,6 +156,10 @@ class LatestPeakSearch:
         self.penalised = np.asarray(penalised, dtype=np.int32)
         self.start = int(start)
         self.balance = np.asarray(balance_rows, dtype=np.int32)
+        #: simplex iterations a trial's simplex may take (a warm trial; crossover's clean-up):
+        #: the fast path sets its warm-solve limit, so it never depends on what ran before
+        self.iteration_limit = 2**31 - 1
+        self.starts, self.trial_bases, self.warm_trials = {}, {}, 0
 
     @classmethod
     def from_model(cls, m, ctx, labels) -> LatestPeakSearch:
@@ -201,6 +206,8 @@ class LatestPeakSearch:
         highs.changeColsCost(n, self.penalised, self.price * PENALTY)
         self.basis = highs.getBasis()  # the least-cost basis: a failed trial's fallback start
         self.n_solves, self.iterations, self.costs = 0, 0, {}
+        limit = _option(highs, "simplex_iteration_limit")
+        highs.setOptionValue("simplex_iteration_limit", self.iteration_limit)
         try:
             if guess is None or np.isnan(guess):
                 result = self._bisect(highs, least_cost)
@@ -212,6 +219,7 @@ class LatestPeakSearch:
                 np.nan, FAILED, np.nan, self.n_solves, self.iterations, float(self.years[-1])
             )
         finally:
+            highs.setOptionValue("simplex_iteration_limit", limit)
             self._hold(highs, self.start)
             highs.changeColsCost(n, self.penalised, self.price)
             highs.changeRowsBounds(k, self.balance, lower, np.full(k, INF))
@@ -317,8 +325,7 @@ class LatestPeakSearch:
     def _cold(self, highs, peak: int) -> None:
         """A dual simplex re-solve from the least-cost basis without an iteration limit; raise
         SolveError if still not optimal."""
-        limit = highs.getOptionValue("simplex_iteration_limit")
-        limit = limit[1] if isinstance(limit, tuple) else limit  # (status, value) in highspy 1.x
+        limit = _option(highs, "simplex_iteration_limit")
         highs.setBasis(self.basis)
         highs.setOptionValue("simplex_iteration_limit", 2**31 - 1)
         highs.run()
@@ -330,3 +337,9 @@ class LatestPeakSearch:
                 f"latest peak: trial year {peak} ended with HiGHS status "
                 f"{highs.modelStatusToString(status)}"
             )
+
+
+def _option(highs, name: str):
+    """The value of a HiGHS option (highspy 1.x returns ``(status, value)``)."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value

@@ -87,7 +87,9 @@ def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
     study = tmp_path / "study.toml"
     text = study_text("example", 2, seed=5, sampler="sobol")
     text = text.replace(
-        '"parent_start"]', '"parent_start", "latest_peak_year", "latest_peak_solves"]'
+        '"parent_start"]',
+        '"parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost",'
+        ' "latest_peak_warm_trials"]',
     )
     text = text.replace('sampler = "sobol"', 'sampler = "sobol"\nsecond_order = true')  # BA rows
     study.write_text(text.replace('data = "example"', 'data = "example"\nlatest_peak = true'))
@@ -112,9 +114,11 @@ def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
     kids = np.flatnonzero(parents >= 0)
     same = kids[(years[kids] == years[parents[kids]]) & np.isfinite(years[kids])]
     assert len(same) and (solves[same] == 2).all()  # searched from the parent's answer
+    assert (a.latest_peak_warm_trials.values[kids] >= 1).any()  # trials from the parent's bases
     for b in stores[1:]:
         for name in ("inputs", "co2", "coal_share", "peak_year", "cost", "iterations", "anchor",
-                     "parent_start", "latest_peak_year", "latest_peak_solves"):  # fmt: skip
+                     "parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost",
+                     "latest_peak_warm_trials"):  # fmt: skip
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 

@@ -196,3 +196,9 @@ def test_milestone_labels_show_solver_noise_as_zero():
     texts = [t.get_text() for t in ax.texts]
     assert texts[-1] == "0"
     assert texts[0] == f"{np.median(values[:, 0]):.3g}"
+    values[:, 1] = np.inf  # an unbounded year elsewhere leaves the labels alone
+    texts = [t.get_text() for t in fg.fan_chart(da.copy(data=values), milestones=[2060]).texts]
+    assert texts == ["0"]
+    values[:, -1] = 1e-3  # a small real value keeps its digits
+    texts = [t.get_text() for t in fg.fan_chart(da.copy(data=values), milestones=[2060]).texts]
+    assert texts == ["0.001"]

@@ -182,6 +182,8 @@ class Recorder:
         self._log("anchor", anchor)
 
     def prepare_parent(self, parent):
+        if GIVES_START == "raise":
+            raise RuntimeError("the parent has no optimum")
         return GIVES_START
 
     def evaluate(self, params, anchor=None, parent=None):
@@ -190,12 +192,12 @@ class Recorder:
 """
 
 
-@pytest.mark.parametrize("gives_start", [True, False])
+@pytest.mark.parametrize("gives_start", [True, False, "raise"])
 def test_a_row_with_a_parent_start_does_not_set_up_its_own_anchor(tmp_path, gives_start):
     """A Sobol AB row that starts from its A row's optimum needs the A row's anchor, not its
     own: the engine prepares the row's own anchor (for the China LP a solve and, with the
     latest-peak search, a search of ~20 s per worker) only when the parent gives no start
-    (``prepare_parent`` returns False)."""
+    (``prepare_parent`` returns False, or raises)."""
     import json
 
     from uncertainty.engine.run import run_study
@@ -220,7 +222,7 @@ def test_a_row_with_a_parent_start_does_not_set_up_its_own_anchor(tmp_path, give
     assert len(rows) == 32 and len(with_parent) == 16
     own_only = {own for own, parent in with_parent} - plain
     assert own_only  # some AB row's nearest anchor is used by no A or B row: the test can fail
-    if gives_start:
+    if gives_start is True:
         assert prepared == plain  # the A and B rows' anchors, which are their rows' parents'
     else:
         assert prepared == plain | own_only

@@ -100,7 +100,8 @@ def fan_chart(
 def _mark_milestones(ax, years: np.ndarray, q: np.ndarray, milestones: Sequence[int]) -> None:
     """Median with its 5-95 % range, and the median's value, at each milestone year (a value
     within round-off of zero, below 1e-9 of the largest plotted magnitude, reads 0)."""
-    scale = float(np.nanmax(np.abs(q))) if np.isfinite(q).any() else 0.0
+    finite = np.abs(q[np.isfinite(q)])
+    scale = float(finite.max()) if finite.size else 0.0
     for year in milestones:
         if year not in years:
             continue
