@@ -11,6 +11,7 @@ import highspy
 
 from model.build import Settings
 from model.fastpath import ParametricLP
+from model.solve import option_value
 
 #: warm re-solves (from each sample's start basis): name -> HiGHS options
 WARM_OPTIONS = {
@@ -44,7 +45,7 @@ def solver_options(lp: ParametricLP, vectors: list, bases: list, n_cold: int = 3
             threads = options.get("threads", 1)
             if threads != 1:  # HiGHS sizes its thread pool once per process: rebuild it
                 highspy.Highs.resetGlobalScheduler(True)
-            saved = {key: _option(h, key) for key in (*options, "simplex_iteration_limit")}
+            saved = {key: option_value(h, key) for key in (*options, "simplex_iteration_limit")}
             for key, value in options.items():
                 h.setOptionValue(key, value)
             seconds, iterations, optimal = [], [], []
@@ -83,12 +84,6 @@ def solver_options(lp: ParametricLP, vectors: list, bases: list, n_cold: int = 3
             if r["kind"] == kind:
                 r["ratio_to_default"] = r["median_s"] / base
     return rows
-
-
-def _option(h: highspy.Highs, key: str):
-    """The current value of a HiGHS option (highspy 1.x returns (status, value))."""
-    value = h.getOptionValue(key)
-    return value[1] if isinstance(value, tuple) else value
 
 
 def multi_solve(inputs, targets: dict, samples: list[dict], anchors: list, starts: list) -> dict:

@@ -281,7 +281,7 @@ class ParametricLP(WarmStarts):
             the parent's optimum) and, with the latest-peak search, ``latest_peak_seconds`` and
             ``latest_peak_warm_trials`` (trials started from the parent's trial bases).
         """
-        basis, guess, trials = (None, None, None) if parent is None else self.parent_start(parent)
+        basis, guess, starts = (None, None, None) if parent is None else self.parent_start(parent)
         from_parent = basis is not None
         if basis is None:
             basis, guess = self.start_basis(anchor), self.anchor_peak(anchor)
@@ -304,7 +304,7 @@ class ParametricLP(WarmStarts):
         peak = None
         if self.latest_peak is not None:
             start = time.perf_counter()
-            found = self.latest_peak.run(self.highs, float(out.cost), guess, trials)
+            found = self.latest_peak.run(self.highs, float(out.cost), guess, starts)
             out, peak = out.assign(found.as_variables()), found.year
             diagnostics["latest_peak_seconds"] = time.perf_counter() - start
             diagnostics["latest_peak_warm_trials"] = float(self.latest_peak.warm_trials)

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from model.solve import SolveError, cold_run
+from model.solve import SolveError, cold_run, option_value
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class LatestPeakSearch:
         highs.changeColsCost(n, self.penalised, self.price * PENALTY)
         self.basis = highs.getBasis()  # the least-cost basis: a failed trial's fallback start
         self.n_solves, self.iterations, self.costs = 0, 0, {}
-        limit = _option(highs, "simplex_iteration_limit")
+        limit = option_value(highs, "simplex_iteration_limit")
         highs.setOptionValue("simplex_iteration_limit", self.iteration_limit)
         try:
             if guess is None or np.isnan(guess):
@@ -325,7 +325,7 @@ class LatestPeakSearch:
     def _cold(self, highs, peak: int) -> None:
         """A dual simplex re-solve from the least-cost basis without an iteration limit; raise
         SolveError if still not optimal."""
-        limit = _option(highs, "simplex_iteration_limit")
+        limit = option_value(highs, "simplex_iteration_limit")
         highs.setBasis(self.basis)
         highs.setOptionValue("simplex_iteration_limit", 2**31 - 1)
         highs.run()
@@ -337,9 +337,3 @@ class LatestPeakSearch:
                 f"latest peak: trial year {peak} ended with HiGHS status "
                 f"{highs.modelStatusToString(status)}"
             )
-
-
-def _option(highs, name: str):
-    """The value of a HiGHS option (highspy 1.x returns ``(status, value)``)."""
-    value = highs.getOptionValue(name)
-    return value[1] if isinstance(value, tuple) else value

@@ -41,6 +41,12 @@ def cold_run(h, options: dict | None = None) -> None:
         h.setOptionValue("run_crossover", "on")
 
 
+def option_value(h, name: str):
+    """The current value of a HiGHS option (highspy 1.x returns ``(status, value)``)."""
+    value = h.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
 class SolveError(RuntimeError):
     """The LP did not solve to optimality (infeasible, unbounded, numerical trouble)."""
 
