@@ -316,6 +316,11 @@ class ParametricLP(WarmStarts):
     def _warm_solve(self, basis: highspy.HighsBasis) -> tuple[int, bool]:
         """Solve from ``basis``; on failure or too many iterations, cold with presolve."""
         h = self.highs
+        # HiGHS keeps simplex state (cost perturbation, edge weights) from run to run unless a
+        # coefficient changes: without clearing it, the same LP from the same basis took 2,107
+        # or 2,294 iterations depending on what ran before (the path, and on a degenerate
+        # optimum the vertex, would depend on the order of samples in a process)
+        h.clearSolver()
         h.setBasis(basis)
         h.setOptionValue("simplex_iteration_limit", self.warm_limit)
         h.run()

@@ -301,6 +301,7 @@ class LatestPeakSearch:
         start = self.starts.get(peak)
         optimal = highspy.HighsModelStatus.kOptimal
         if start is not None:
+            highs.clearSolver()  # no simplex state from earlier runs (model/fastpath.py)
             highs.setBasis(start)
             highs.run()
             self.warm_trials += 1
@@ -326,6 +327,7 @@ class LatestPeakSearch:
         """A dual simplex re-solve from the least-cost basis without an iteration limit; raise
         SolveError if still not optimal."""
         limit = option_value(highs, "simplex_iteration_limit")
+        highs.clearSolver()
         highs.setBasis(self.basis)
         highs.setOptionValue("simplex_iteration_limit", 2**31 - 1)
         highs.run()
