@@ -37,7 +37,7 @@ from benchmarks import save_json
 from benchmarks.fastpath import PARAMETERS, draw_samples, study_anchors, study_text, targets_of
 from model.build import Settings
 from model.fastpath import ParametricLP
-from model.latest_peak import PENALTY, TRIAL_OPTIONS, LatestPeakSearch
+from model.latest_peak import TRIAL_OPTIONS, LatestPeakSearch
 from model.load import CHINA_DATA, load_inputs
 from model.solve import cold_run
 from uncertainty.engine.anchors import nearest_anchor
@@ -93,7 +93,9 @@ class TrialProbe(LatestPeakSearch):
                         "iterations": int(info.simplex_iteration_count + info.ipm_iteration_count),
                         "optimal": highs.getModelStatus() == highspy.HighsModelStatus.kOptimal,
                         "penalised_use": float(x.sum()),
-                        "cost": float(info.objective_function_value - x @ (self.price * PENALTY)),
+                        "cost": float(
+                            info.objective_function_value - x @ (self.price * self.penalty)
+                        ),
                     }
                 )
         return self._result(np.nan, 3, least_cost)

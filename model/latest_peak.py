@@ -3,7 +3,8 @@
 The seed study's "China needs to peak by 2026-2029" is a statement about feasibility, not about
 the least-cost path: the latest year P such that a pathway whose CO2 does not fall from
 ``latest_peak_from`` (2025) through P still meets neutrality from the neutrality year (and the
-carbon budget, under that policy) *without the backstop*. Adding the rows
+carbon budget, under that policy) *without the backstop* at a marginal cost below a cap (below).
+Adding the rows
 
     co2[y] >= co2[y-1]        for latest_peak_from < y <= P
 
@@ -24,8 +25,14 @@ numerically, and then a guided and a plain search could differ by a year; either
 
 Every trial is kept a feasible LP (proving infeasibility of a 12,000-column LP takes HiGHS minutes
 where a re-optimisation takes a second): the backstop and a slack on each hold row stay in the
-model at ``PENALTY`` times the backstop price, far above any technology's abatement cost, and a
-trial counts as feasible when they are used by less than ``TOLERANCE`` MtCO2 in total.
+model at ``latest_peak_penalty`` (settings; 100) times the backstop price, and a trial counts as
+feasible when its least-cost pathway uses them by less than ``TOLERANCE`` MtCO2 in total. That is
+a cost cap, not pure feasibility: a pathway whose last tonne costs more than the penalised price
+(500,000 CNY2020/tCO2 on the China data) counts as not reaching neutrality. Near the frontier the
+marginal cost of holding CO2 one more year explodes, and on the benchmark samples pure feasibility
+(a phase-1 LP: least backstop use at any cost) reached 0 to 2+ years later than the capped answer
+(docs/model.md); a large ``latest_peak_penalty`` approaches it
+(tests/model/test_lp_pathway_hand_solved.py).
 
 Free disposal would make the rows meaningless: commodity balances are inequalities (production
 may exceed use, as in TIMES, OSeMOSYS and MESSAGE), so a CO2 floor could be met by producing goods
@@ -62,8 +69,6 @@ logger = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
 FOUND, RIGHT_CENSORED, UNREACHABLE, FAILED = 0, 1, 2, 3
-#: factor on the backstop price of the penalised columns during the search
-PENALTY = 100.0
 #: total use of the penalised columns (MtCO2) below which a trial counts as feasible
 TOLERANCE = 1e-3
 #: HiGHS options of a cold trial (:meth:`LatestPeakSearch._feasible`): interior point with
@@ -137,15 +142,23 @@ class LatestPeakSearch:
     hold_rows : dict
         Year -> HiGHS row index of ``co2[y] - co2[y-1] + hold_slack[y] >= lo`` (``peak_hold``).
     penalised : numpy.ndarray
-        HiGHS columns of the backstop and the hold slacks (priced at ``PENALTY`` x their cost).
+        HiGHS columns of the backstop and the hold slacks (priced at ``penalty`` x their cost).
     start : int
         ``latest_peak_from``: the trial peak year P runs from here to the last hold row's year.
     balance_rows : numpy.ndarray
         HiGHS rows of the commodity balances from ``start`` on (their surplus is capped).
+    penalty : float
+        ``latest_peak_penalty`` (settings; schema default 100): the penalised columns' price during
+        the search as a multiple of their price (the backstop's).
     """
 
     def __init__(
-        self, hold_rows: dict, penalised: np.ndarray, start: int, balance_rows: np.ndarray
+        self,
+        hold_rows: dict,
+        penalised: np.ndarray,
+        start: int,
+        balance_rows: np.ndarray,
+        penalty: float,
     ):
         if not hold_rows:
             raise SolveError(
@@ -156,6 +169,7 @@ class LatestPeakSearch:
         self.penalised = np.asarray(penalised, dtype=np.int32)
         self.start = int(start)
         self.balance = np.asarray(balance_rows, dtype=np.int32)
+        self.penalty = float(penalty)
         #: simplex iterations a trial's simplex may take (a warm trial; crossover's clean-up):
         #: the fast path sets its warm-solve limit, so it never depends on what ran before
         self.iteration_limit = 2**31 - 1
@@ -174,7 +188,8 @@ class LatestPeakSearch:
         balance = m.constraints["balance"].labels
         late = balance.where(balance.year >= start, -1)
         _, balance_rows = labels.rows(late)
-        return cls(dict(zip(years.tolist(), rows.tolist(), strict=True)), cols, start, balance_rows)
+        hold = dict(zip(years.tolist(), rows.tolist(), strict=True))
+        return cls(hold, cols, start, balance_rows, ctx.values["latest_peak_penalty"])
 
     def run(
         self,
@@ -203,7 +218,7 @@ class LatestPeakSearch:
         used = np.asarray(highs.getSolution().row_value)[self.balance]
         cap = np.maximum(used, lower) + 1e-7 * np.maximum(np.abs(used), 1.0)
         highs.changeRowsBounds(k, self.balance, lower, cap)
-        highs.changeColsCost(n, self.penalised, self.price * PENALTY)
+        highs.changeColsCost(n, self.penalised, self.price * self.penalty)
         self.basis = highs.getBasis()  # the least-cost basis: a failed trial's fallback start
         self.n_solves, self.iterations, self.costs = 0, 0, {}
         limit = option_value(highs, "simplex_iteration_limit")
@@ -320,7 +335,7 @@ class LatestPeakSearch:
         if x.sum() > TOLERANCE:
             return False
         objective = float(highs.getInfo().objective_function_value)
-        self.costs[peak] = objective - float(x @ (self.price * PENALTY))
+        self.costs[peak] = objective - float(x @ (self.price * self.penalty))
         return True
 
     def _cold(self, highs, peak: int) -> None:

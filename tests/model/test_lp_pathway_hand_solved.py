@@ -214,3 +214,57 @@ def test_latest_peak_unreachable(tmp_path):
     assert np.isneginf(float(out.latest_peak_year))
     assert float(out.latest_peak_status) == 2
     assert np.isnan(float(out.delay_cost))
+
+
+def _pricey_system(folder, penalty=None):
+    """:func:`_peak_system` (20 TWh/yr clean, sink 0) plus "pricey": 100,000 CNY/MWh (~111,000
+    CNY/tCO2 avoided against coal), no growth limit, idle in 2020 (coal pinned at 100 TWh)."""
+    pricey = ("pricey", "power", "electricity")
+    growth = [
+        ("clean", "", "max_activity_growth", 0, "fraction"),
+        ("clean", "", "max_activity_growth_seed", 20, "TWh"),
+    ]
+    decline = [
+        ("coal_plant", "", "max_activity_decline", 0.2, "fraction"),
+        ("coal_plant", "", "max_activity_decline_seed", 20, "TWh"),
+    ]
+    settings = [
+        ("end_year", 2030, "year"),
+        ("neutrality_year", 2030, "year"),
+        ("latest_peak_from", 2020, "year"),
+    ]
+    if penalty is not None:
+        settings.append(("latest_peak_penalty", penalty, "1"))
+    return power_system(
+        folder,
+        techs=[COAL, CLEAN, pricey],
+        flows=COAL_FLOW,
+        params=plant("coal_plant", extra=decline)
+        + plant("clean", var=50, extra=growth)
+        + plant("pricey", var=100_000),
+        stock=[("coal_plant", 2015, 20), ("clean", 2015, 20), ("pricey", 2015, 20)],
+        demand=100,
+        activity=[("clean", 2020, "fix", 0), ("coal_plant", 2020, "fix", 100)],
+        settings=settings,
+    )
+
+
+@pytest.mark.parametrize(("penalty", "expected"), [(None, 2025.0), (100, 2025.0), (1e4, 2026.0)])
+def test_latest_peak_counts_a_pathway_only_below_the_penalty_price(tmp_path, penalty, expected):
+    """With "pricey", P = 2026 becomes feasible: coal held at 100 TWh through 2026 may fall by at
+    most 20 % + 20 TWh a year (<= 95.3, 56.25, 25, 0 TWh in 2027-2030 to be 0 in 2030), clean may
+    add 20 TWh a year from 2027 (20, 40, 60, 80), so pricey must supply 3.75, 15 and 20 TWh in
+    2028-2030; P = 2027 is infeasible (coal >= 100 in 2027 cannot reach 0 by 2030). A trial counts
+    as reached only when its least-cost pathway avoids the backstop priced at latest_peak_penalty
+    x backstop_cost (1,000 CNY/t here): at 100 (the schema's default) the backstop (100,000 CNY/t,
+    and one tonne of it spares more than a tonne of pricey through coal's decline chain) beats
+    pricey and the answer stays 2025; at 10,000 (10 MCNY/t) pricey wins: 2026, the frontier."""
+    folder = _pricey_system(tmp_path, penalty)
+    out = solve_inputs(load_inputs(folder), Settings(latest_peak=True))
+    assert float(out.latest_peak_year) == expected
+    assert float(out.latest_peak_status) == 0
+    lp = ParametricLP(load_inputs(folder), Settings(latest_peak=True), {"sink": "natural_sink"})
+    fast, _ = lp.solve_sample({"sink": 0.0})
+    assert float(fast.latest_peak_year) == expected
+    if expected == 2026:  # the delay cost pays pricey: >= 38.75 TWh x 100,000 CNY/MWh
+        assert float(fast.delay_cost) >= 38.75 * 100_000 * 1e6 / 1e9
