@@ -34,7 +34,7 @@ from model.load import Inputs, series_over_years
 from model.outputs import extract_outputs, prepare_extraction, update_extraction
 from model.parameters import apply_parameters, parse_targets
 from model.solve import HIGHS_OPTIONS, SolveError, cold_run
-from model.starts import StartCache, WarmStarts, start_key
+from model.starts import StartCache, WarmStarts, one_factor_move, start_key
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,12 @@ class ParametricLP(WarmStarts):
     ) -> tuple[xr.Dataset, dict]:
         """Apply ``params``, re-solve warm from the reference basis (or from anchor ``anchor``'s
         basis, :meth:`start_basis`, or from the optimum of ``parent = (params, anchor)``, a design
-        row it differs from in one factor, :meth:`parent_start`), extract outputs.
+        row near it - a Sobol AB row's A row, or an LHS row's hub - :meth:`parent_start`),
+        extract outputs. With the latest-peak search the parent's answer is the first guess, and
+        a parent that differs in at most half of the parameters (:func:`one_factor_move`: a
+        Sobol parent) also gives its trial bases (x0.42 of the interior point on
+        ``benchmarks/trials.py``; a hub's, ~0.4 away in every factor, took x1.6 the interior
+        point's time on the same trials, measured 2026-12-01).
 
         Returns
         -------
@@ -282,6 +287,8 @@ class ParametricLP(WarmStarts):
             ``latest_peak_warm_trials`` (trials started from the parent's trial bases).
         """
         basis, guess, starts = (None, None, None) if parent is None else self.parent_start(parent)
+        if starts is not None and not one_factor_move(parent[0], params):
+            starts = None  # an LHS hub: its trial bases were x1.6 slower than the interior point
         from_parent = basis is not None
         if basis is None:
             basis, guess = self.start_basis(anchor), self.anchor_peak(anchor)

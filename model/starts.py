@@ -1,6 +1,7 @@
 """Where a sample's warm start comes from (model/fastpath.py): the reference basis, a warm-start
-anchor's optimum, or (a Sobol AB row) its design parent's optimum; and the first guess of its
-latest-peak search (its anchor's or its parent's answer).
+anchor's optimum, or its design parent's optimum (a Sobol AB row's A row; an LHS row's hub,
+uncertainty/engine/hubs.py); and the first guess of its latest-peak search (its anchor's or its
+parent's answer).
 
 :class:`WarmStarts` holds the methods (mixed into :class:`model.fastpath.ParametricLP`);
 :class:`StartCache` keeps the optima of design rows as their children's starts. An entry is keyed
@@ -23,6 +24,14 @@ logger = logging.getLogger(__name__)
 
 #: rows kept per process (a Sobol block's two base rows are all a batch needs at once)
 SIZE = 64
+
+
+def one_factor_move(parent: dict, params: dict) -> bool:
+    """Whether ``params`` differs from ``parent`` in at most half of its parameters (a Sobol AB
+    row and its A row differ in one factor; an LHS row and its hub, uncertainty/engine/hubs.py,
+    in all): only such a parent's latest-peak trial bases are worth starting trials from."""
+    moved = sum(parent.get(name) != value for name, value in params.items())
+    return 2 * moved <= len(params)
 
 
 def start_key(params: dict, anchor: int | None) -> str:

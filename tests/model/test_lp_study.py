@@ -10,7 +10,9 @@ import zarr
 from benchmarks.fastpath import run_benchmark, study_text
 from model.ensemble import ChinaLP
 from uncertainty.engine.anchors import anchor_points, design_parents, nearest_anchor
+from uncertainty.engine.hubs import hub_design
 from uncertainty.engine.run import run_study
+from uncertainty.study.sampling import sample_design
 from uncertainty.study.space import load_study
 
 KEYS = (
@@ -176,3 +178,49 @@ def test_scale_estimate_reproduces_the_measured_run_and_grows_with_the_samples()
     assert big["hours"]["loky_2_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 2.5 / 2)
     assert big["hours"]["loky_64_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 2.5 / 64)
     assert big["hours_sobol"]["loky_2_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 1.8 / 2)
+
+
+def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
+    """An LHS design of the LP is stored grouped behind hubs (uncertainty/engine/hubs.py): a row
+    nearer its hub than its anchor starts from the hub's optimum and searches its latest peak
+    from the hub's answer (but not from the hub's trial bases: not a one-factor move); the same
+    store bit for bit with one worker and one batch, two workers and batches cutting the groups,
+    and a resume (issue 17)."""
+    study = tmp_path / "study.toml"
+    text = study_text("example", 24, seed=5).replace(
+        '"parent_start"]',
+        '"parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost",'
+        ' "latest_peak_warm_trials"]',
+    )
+    text = text.replace('data = "example"', 'data = "example"\nlatest_peak = true\nanchors = 2')
+    study.write_text(text)
+    stores = []
+    for n_jobs, batch in ((1, 24), (2, 3)):
+        out = run_study(study, tmp_path / f"run{n_jobs}", n_jobs=n_jobs, batch_size=batch)
+        stores.append(xr.open_zarr(out / "store.zarr").load())
+    out = run_study(study, tmp_path / "resumed", n_jobs=2, batch_size=5)
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    codes = status[:]
+    codes[4:] = 0  # pending again from row 4: rows whose hub is done are resumed alone
+    status[:] = codes
+    out = run_study(study, out, n_jobs=1, batch_size=5)
+    stores.append(xr.open_zarr(out / "store.zarr").load())
+    a = stores[0]
+    assert (a.status.values == 1).all()
+    loaded = load_study(study)
+    order, parents = hub_design(
+        loaded.parameters, sample_design(loaded).values, anchor_points(loaded, 2)
+    )
+    np.testing.assert_array_equal(a.inputs.values, sample_design(loaded).values[order])
+    kids = np.flatnonzero(parents >= 0)
+    assert len(kids) >= 8
+    np.testing.assert_array_equal(a.parent_start.values, (parents >= 0).astype(float))
+    years, solves = a.latest_peak_year.values, a.latest_peak_solves.values
+    same = kids[(years[kids] == years[parents[kids]]) & np.isfinite(years[kids])]
+    assert len(same) and (solves[same] == 2).all()  # searched from the hub's answer
+    assert (a.latest_peak_warm_trials.values[kids] == 0).all()  # not from its trial bases
+    for b in stores[1:]:
+        for name in ("inputs", "co2", "coal_share", "peak_year", "cost", "iterations", "anchor",
+                     "parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost",
+                     "latest_peak_warm_trials"):  # fmt: skip
+            np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)

@@ -77,6 +77,8 @@ class ModelSpec:
     #: warm-start anchors (engine/anchors.py): their inputs (model values) and unit points
     anchors: tuple[dict[str, Any], ...] = ()
     anchor_unit: tuple[tuple[float, ...], ...] = ()
+    #: the model's ``evaluate`` takes a ``parent`` start (Sobol AB rows, LHS hubs: engine/hubs.py)
+    parent_starts: bool = False
 
     def cache_key(self) -> tuple[str, ...]:
         """Return the key of this model's evaluator in the per-process cache."""
@@ -135,6 +137,7 @@ def model_spec(study: Study, *, cwd: Path | None = None) -> ModelSpec:
             for row in values
         ),
         anchor_unit=tuple(tuple(float(u) for u in row) for row in unit),
+        parent_starts=isinstance(obj, type) and takes_parent(getattr(obj, "evaluate", None)),
     )
 
 
@@ -193,8 +196,7 @@ def evaluate_batch(
         prepare = getattr(model, "prepare_parent", None)
         prepare_anchor = getattr(model, "prepare_anchor", None)
         results: list[SampleResult | None] = [None] * len(rows)
-        # rows without a parent first: a batch's A and B rows are ready for its AB rows
-        for i in sorted(range(len(rows)), key=lambda i: lineage[i] is not None):
+        for i in _in_groups(rows, parents, lineage):
             parent = lineage[i]
             if callable(prepare_anchor) and parent is not None and parent[1] is not None:
                 _prepare(spec, prepare_anchor, parent[1], "an anchor")  # not on the parent's limit
@@ -213,6 +215,18 @@ def evaluate_batch(
             call = functools.partial(evaluate, **keywords) if keywords else evaluate
             results[i] = _evaluate_one(spec, call, int(sample_ids[i]), _params(spec, rows[i]))
     return results
+
+
+def _in_groups(rows: np.ndarray, parents: np.ndarray | None, lineage: list) -> list[int]:
+    """The order a batch's rows are evaluated in: each row with its parent's group, the parent
+    first (a Sobol block: A, its AB rows, B, its BA rows; an LHS hub and its rows), so a worker
+    holds one or two parents' optima at a time whatever the batch size. The order changes which
+    optima a worker has at hand, never a row's start (a function of the design alone)."""
+    keys = [(rows[i] if lineage[i] is None else parents[i]).tobytes() for i in range(len(rows))]
+    first: dict[bytes, int] = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    return sorted(range(len(rows)), key=lambda i: (first[keys[i]], lineage[i] is not None))
 
 
 #: :func:`_prepare`'s answer when the time limit cut the set-up off

@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from uncertainty import store
 from uncertainty.engine.anchors import design_parents
 from uncertainty.engine.backends import DASK, LOKY, Backend, WorkerDied, open_backend
 from uncertainty.engine.batches import Plan, batches, write_results
+from uncertainty.engine.hubs import hub_design
 from uncertainty.engine.manifest import (
     build_manifest,
     extended_manifest,
@@ -153,7 +154,7 @@ def _run_locked(
     """The run, while this process holds the folder's lock."""
     if not settings.fresh:
         store.store_exists(out)  # a damaged or foreign store is refused before any work
-    design = sample_design(study)
+    design, parents = _design(study, spec)
     n_workers = _n_workers(settings.n_jobs, settings.oversubscribe, notify)
     where = settings.backend_name
     with open_backend(where, n_workers, scheduler=settings.scheduler, notify=notify) as backend:
@@ -166,6 +167,7 @@ def _run_locked(
             model_helpers=spec.helper_hashes,
         )
         plan = _prepare(out, study, design, manifest, settings, backend.workers(), notify)
+        plan.parents = parents
         pending = int(np.sum(plan.status == Status.PENDING))
         store.write_manifest(
             out, record_sitting(store.read_manifest(out), backend.name, backend.workers(), pending)
@@ -218,10 +220,21 @@ def _prepare(
     if done:
         notify(f"resuming {out}: {done} of {len(status)} samples already done")
     batches = _pending_batches(status, chunk)
-    factors = len(dict.fromkeys(design.problem.get("groups") or design.problem["names"]))
-    parents = design_parents(study.sampler, len(status), factors, study.second_order)
     schemas = store.read_schemas(out, study.outputs)
-    return Plan(chunk, inputs, status, batches, schemas, parents)
+    return Plan(chunk, inputs, status, batches, schemas)
+
+
+def _design(study: Study, spec: ModelSpec) -> tuple[Design, np.ndarray]:
+    """The study's design as stored and each row's parent start (-1: its anchor): Sobol AB rows
+    from their block's A (B) row (engine/anchors.py); an LHS design of a model with parent starts
+    and anchors grouped behind hubs (engine/hubs.py); otherwise the sampler's rows, no parents."""
+    design = sample_design(study)
+    if study.sampler == "lhs" and spec.parent_starts and spec.anchor_unit:
+        order, parents = hub_design(study.parameters, design.values, spec.anchor_unit)
+        return replace(design, values=design.values[order]), parents
+    factors = len(dict.fromkeys(design.problem.get("groups") or design.problem["names"]))
+    parents = design_parents(study.sampler, design.n_samples, factors, study.second_order)
+    return design, parents
 
 
 def _extend(
