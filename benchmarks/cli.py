@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=2,
         help="base size N of the Sobol design timed as the engine runs it (N(D+2) rows; 0: skip)",
     )
+    p.add_argument(
+        "--hub-rows",
+        type=int,
+        default=16,
+        help="rows of a 10,000-row LHS study timed with hub starts as the engine runs it (0: skip)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("results/benchmarks/fastpath.json"))
     p.set_defaults(func=run_bench)
@@ -45,6 +51,7 @@ def run_bench(args: argparse.Namespace) -> int:
         n_multi=args.multi,
         n_options=args.options_samples,
         n_sobol=args.sobol_base,
+        n_hubs=args.hub_rows,
         seed=args.seed,
         out=args.out,
     )

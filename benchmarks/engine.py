@@ -80,4 +80,11 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
             f"loky_{workers}_workers": (setup + n * sobol / workers) / 3600
             for workers in (2, 16, 64)
         }
+    if "hub_fast_median_s" in result:  # an LHS study of n rows grouped behind hubs
+        hubs = max(per_sample - result["fast_median_s"] + result["hub_fast_median_s"], 0.0)
+        out["seconds_per_sample_per_worker_lhs_hubs"] = hubs
+        out["hours_lhs_hubs"] = {
+            f"loky_{workers}_workers": (setup + n * hubs / workers) / 3600
+            for workers in (2, 16, 64)
+        }
     return out

@@ -22,7 +22,8 @@ import numpy as np
 
 from benchmarks import save_json
 from benchmarks.engine import engine_throughput, scale_estimate
-from benchmarks.solver import multi_solve, multi_solve_sobol, solver_options
+from benchmarks.hubs import DESIGN_ROWS, format_hubs, hub_children, time_hubs
+from benchmarks.solver import multi_solve, multi_solve_hubs, multi_solve_sobol, solver_options
 from model.build import Settings, resolve_settings
 from model.ensemble import ChinaLP
 from model.fastpath import ParametricLP, solve_reference
@@ -218,11 +219,13 @@ def run_benchmark(
     n_multi: int = 3,
     n_options: int = 6,
     n_sobol: int = 2,
+    n_hubs: int = 16,
     seed: int = 1,
     out: Path | None = None,
 ) -> dict:
     """Run (a), (b), (b0), (c) on the same samples, (b) on a Sobol design of base size
-    ``n_sobol`` (0: skip), the solver options, the multi-solve multiple and the engine
+    ``n_sobol`` (0: skip) and on ``n_hubs`` rows of a 10,000-row LHS study grouped behind hubs
+    (0: skip; benchmarks/hubs.py), the solver options, the multi-solve multiple and the engine
     throughput; save and return JSON."""
     from joblib import Parallel, delayed
 
@@ -281,6 +284,8 @@ def run_benchmark(
             "speedup_2_vs_1_workers": ">= 1.8",
             "iterations_anchor_over_reference": "<= 0.5",
             "multi_solve_multiple": "<= 3",
+            "iterations_hubs_over_reference": "<= 0.5",
+            "ratio_naive_over_fast_hubs": ">= 5",
         },
         "cpu_count": os.cpu_count(),
         "solver_options": options,
@@ -292,8 +297,15 @@ def run_benchmark(
         result["iterations_sobol_over_reference"] = (
             result["sobol_iterations_median"] / result["reference_start_iterations_median"]
         )
+    if n_hubs:
+        big = study_text(data, DESIGN_ROWS, seed)
+        result.update(time_hubs(lp, big, unit, n_hubs, seed))
+        result["ratio_naive_over_fast_hubs"] = med(naive) / result["hub_fast_median_s"]
     if n_multi:
         result.update(multi_solve(inputs, targets, samples[:n_multi], anchors, starts[:n_multi]))
+        if n_hubs:
+            pairs = hub_children(study_text(data, DESIGN_ROWS, seed), unit, n_multi, seed)
+            result.update(multi_solve_hubs(inputs, targets, *pairs, anchors))
         if n_sobol:  # the first block's A row and n_multi of its AB rows
             block = slice(0, 1 + n_multi)
             result.update(
@@ -369,6 +381,7 @@ def format_result(r: dict) -> str:
             f"({r['multi_solve_sobol_trials_median']:.0f} trials, "
             f"{r['multi_solve_sobol_search_median_s']:.1f} s)"
         )
+    lines += format_hubs(r)
     if "scale_10000" in r:
         hours = r["scale_10000"]["hours"]
         lines.append("10,000 samples: " + ", ".join(f"{k} {v:.2f} h" for k, v in hours.items()))

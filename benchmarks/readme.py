@@ -30,6 +30,8 @@ def _command(r: dict) -> str:
     warm = [row for row in r["solver_options"] if row["kind"] == "warm"]
     if warm:
         parts.append(f"--options-samples {warm[0]['samples']}")
+    if "hub_rows" in r:
+        parts.append(f"--hub-rows {r['hub_rows']}")
     if "sobol_rows" in r:
         base = round(r["sobol_rows"] * (1 - r["sobol_parent_share"]) / 2)  # an A and a B row each
         parts.append(f"--sobol-base {base}")
@@ -69,6 +71,15 @@ def performance_section(r: dict) -> str:
             f"{r['sobol_iterations_median']:,.0f} (AB rows "
             f"{r['sobol_parent_iterations_median']:,.0f}) |"
         )
+    if "hub_rows" in r:
+        lines.append(
+            f"| (b) on {r['hub_rows']} rows of a {r['hub_design_rows']:,}-row LHS study as the "
+            f"engine runs it (grouped behind hubs: the {r['hub_parent_share']:.0%} of rows nearer "
+            f"a hub than an anchor from the hub's optimum, the others from their anchor; start "
+            f"{r['hub_start_distance_median']:.2f} away, median) | {r['hub_fast_median_s']:.2f} s "
+            f"| {r['hub_iterations_median']:,.0f} (reference start "
+            f"{r['hub_reference_iterations_median']:,.0f}) |"
+        )
     lines += [
         "",
         "| figure | measured | target |",
@@ -89,6 +100,15 @@ def performance_section(r: dict) -> str:
             f"{r['iterations_sobol_over_reference']:.2f} | "
             f"{_verdict(r['iterations_sobol_over_reference'], '<=', 0.5)} |",
         ]
+    if "hub_rows" in r:
+        lines += [
+            f"| a/b on the {r['hub_design_rows']:,}-row LHS study | "
+            f"{r['ratio_naive_over_fast_hubs']:.1f} | "
+            f"{_verdict(r['ratio_naive_over_fast_hubs'], '>=', 5)} |",
+            f"| iterations on the {r['hub_design_rows']:,}-row LHS study / reference start | "
+            f"{r['iterations_hubs_over_reference']:.2f} | "
+            f"{_verdict(r['iterations_hubs_over_reference'], '<=', 0.5)} |",
+        ]
     if "multi_solve_multiple" in r:
         lines.append(
             f"| latest-peak search, searched from the sample's anchor's answer: its time / one "
@@ -105,6 +125,15 @@ def performance_section(r: dict) -> str:
             f"{r['multi_solve_search_median_s']:.1f} s above) / their one solve | "
             f"{r['multi_solve_sobol_multiple']:.1f} | "
             f"{_verdict(r['multi_solve_sobol_multiple'], '<=', 3)} |"
+        )
+    if "multi_solve_hubs_multiple" in r:
+        lines.append(
+            f"| latest-peak search on rows of that LHS study started from their hub, searched "
+            f"from the hub's answer ({r['multi_solve_hubs_samples']} rows, "
+            f"{r['multi_solve_hubs_trials_median']:.0f} trials, "
+            f"{r['multi_solve_hubs_search_median_s']:.1f} s) / their one solve | "
+            f"{r['multi_solve_hubs_multiple']:.1f} | "
+            f"{_verdict(r['multi_solve_hubs_multiple'], '<=', 3)} |"
         )
     if "speedup_2_vs_1_workers" in r:
         lines += [
@@ -138,26 +167,39 @@ def performance_section(r: dict) -> str:
             f"x{row['ratio_to_default']:.2f} | {row['median_iterations']:,.0f} | "
             f"{row['optimal_share']:.0%} |"
         )
-    if "scale_10000" in r:
-        scale = r["scale_10000"]
-        hours = scale["hours"]
-        lines += [
-            "",
-            f"A {scale['samples']:,}-sample study, extrapolated: "
-            + ", ".join(f"{k.replace('_', ' ')} {v:.2f} h" for k, v in hours.items())
-            + ". "
-            + " ".join(scale["assumptions"].split()),
-        ]
-        if "hours_sobol" in scale:
-            lines[-1] += (
-                " A Sobol study of 10,000 rows: "
-                + ", ".join(
-                    f"{k.replace('_', ' ')} {v:.2f} h" for k, v in scale["hours_sobol"].items()
-                )
-                + (" (the per-sample time with (b) replaced by the Sobol design's median).")
-            )
+    lines += _scale_lines(r)
     lines.append(END)
     return "\n".join(lines)
+
+
+def _scale_lines(r: dict) -> list[str]:
+    """The 10,000-sample projection paragraph (none when not measured)."""
+    if "scale_10000" not in r:
+        return []
+    scale = r["scale_10000"]
+    hours = scale["hours"]
+    lines = [
+        "",
+        f"A {scale['samples']:,}-sample study, extrapolated: "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.2f} h" for k, v in hours.items())
+        + ". "
+        + " ".join(scale["assumptions"].split()),
+    ]
+    if "hours_sobol" in scale:
+        lines[-1] += (
+            " A Sobol study of 10,000 rows: "
+            + ", ".join(f"{k.replace('_', ' ')} {v:.2f} h" for k, v in scale["hours_sobol"].items())
+            + (" (the per-sample time with (b) replaced by the Sobol design's median).")
+        )
+    if "hours_lhs_hubs" in scale:
+        lines[-1] += (
+            " An LHS study of 10,000 rows grouped behind hubs: "
+            + ", ".join(
+                f"{k.replace('_', ' ')} {v:.2f} h" for k, v in scale["hours_lhs_hubs"].items()
+            )
+            + " (the same with (b) replaced by the hub rows' median)."
+        )
+    return lines
 
 
 def update_readme(result_path: Path, readme: Path) -> None:

@@ -103,6 +103,17 @@ def multi_solve_sobol(
     )
 
 
+def multi_solve_hubs(
+    inputs, targets: dict, rows: list[dict], starts: list, parents: list, anchors: list
+) -> dict:
+    """The latest-peak search on LHS rows started from their hub (benchmarks/hubs.py
+    ``hub_children``: each hub solved and searched first, as a sample): the rows' search time,
+    searched outward from the hub's answer, as a multiple of their single solve (medians)."""
+    return _search_costs(
+        inputs, targets, rows, starts, parents, anchors, "multi_solve_hubs", children_only=True
+    )
+
+
 def _search_costs(
     inputs, targets, rows, starts, parents, anchors, prefix: str, children_only: bool = False
 ) -> dict:

@@ -8,6 +8,7 @@ import xarray as xr
 import zarr
 
 from benchmarks.fastpath import run_benchmark, study_text
+from benchmarks.readme import performance_section
 from model.ensemble import ChinaLP
 from uncertainty.engine.anchors import anchor_points, design_parents, nearest_anchor
 from uncertainty.engine.hubs import hub_design
@@ -39,6 +40,10 @@ KEYS = (
     "solver_options",
     "scale_10000",
     "engine_elapsed_mean_2_workers_s",
+    "hub_fast_median_s",
+    "iterations_hubs_over_reference",
+    "ratio_naive_over_fast_hubs",
+    "multi_solve_hubs_multiple",
 )
 
 
@@ -149,6 +154,9 @@ def test_benchmark_json_holds_every_figure(tmp_path):
     for key in KEYS:
         assert key in result, key
     assert result["rebuilt_share"] == 0.0
+    assert result["hub_parent_share"] > 0.5  # a 10,000-row design: most rows start from a hub
+    assert "grouped behind hubs" in performance_section(result)
+    assert "LHS study of 10,000 rows grouped behind hubs" in performance_section(result)
 
 
 def test_readme_performance_section_is_the_committed_benchmark():
