@@ -4,9 +4,9 @@ Part of ``netua bench`` (:func:`benchmarks.fastpath.run_benchmark`): a 10,000-ro
 the benchmark parameters is grouped as the engine stores it (uncertainty/engine/hubs.py); ``n``
 of its rows, drawn at random, are each solved the engine's way - from its hub's optimum when the
 hub is nearer than its nearest anchor, else from the anchor - and, side by side, from the single
-reference basis. The hubs' optima (like the anchors) are set-up, not timed: in a study every hub
-is itself a row, solved once. The per-row time includes applying the parameters and extracting
-the outputs, as (b) does.
+reference basis and (the rows with a hub) from their nearest anchor. The hubs' optima (like the
+anchors) are set-up, not timed: in a study every hub is itself a row, solved once. The per-row
+time includes applying the parameters and extracting the outputs, as (b) does.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def time_hubs(
     def params(i: int) -> dict:
         return dict(zip(study.names, values[i], strict=True))
 
-    times, diags, reference, distance = [], [], [], []
+    times, diags, reference, distance, from_anchor = [], [], [], [], []
     for i in rows:
         parent = None if parents[i] < 0 else (params(parents[i]), int(anchors[parents[i]]))
         lp.start_basis(int(anchors[i]))  # set-up: the anchor and the hub's optimum
@@ -72,6 +72,10 @@ def time_hubs(
         times.append(time.perf_counter() - start)
         diags.append(diag)
         reference.append(lp.solve_sample(params(i))[1]["iterations"])
+        if parent is not None:  # side by side: the same row from its nearest anchor
+            start = time.perf_counter()
+            _, plain = lp.solve_sample(params(i), int(anchors[i]))
+            from_anchor.append((time.perf_counter() - start, plain["iterations"], times[-1], diag))
         source = points[parents[i]] if parent is not None else np.asarray(unit)[anchors[i]]
         distance.append(float(np.sqrt(((points[i] - source) ** 2).sum())))
     med = statistics.median
@@ -85,6 +89,12 @@ def time_hubs(
         "hub_iterations_median": iterations,
         "hub_reference_iterations_median": med(reference),
         "iterations_hubs_over_reference": iterations / med(reference),
+        "hub_children_anchor_start_median_s": med(a[0] for a in from_anchor),
+        "hub_children_hub_start_median_s": med(a[2] for a in from_anchor),
+        "hub_children_time_hub_over_anchor": med(a[2] / a[0] for a in from_anchor),
+        "hub_children_iterations_hub_over_anchor": med(
+            a[3]["iterations"] / max(a[1], 1) for a in from_anchor
+        ),
     }
 
 
@@ -99,7 +109,10 @@ def format_hubs(r: dict) -> list[str]:
             f"{r['hub_fast_median_s'] * 1000:.1f} ms/sample, {r['hub_iterations_median']:.0f} "
             f"iterations (reference start {r['hub_reference_iterations_median']:.0f}: x"
             f"{r['iterations_hubs_over_reference']:.2f}, target <= 0.5); a/b = "
-            f"{r['ratio_naive_over_fast_hubs']:.1f} (target >= 5)"
+            f"{r['ratio_naive_over_fast_hubs']:.1f} (target >= 5); the rows started from their "
+            f"hub took x{r['hub_children_time_hub_over_anchor']:.2f} the time and "
+            f"x{r['hub_children_iterations_hub_over_anchor']:.2f} the iterations of their "
+            "anchor start (median per row)"
         )
     if "multi_solve_hubs_multiple" in r:
         lines.append(

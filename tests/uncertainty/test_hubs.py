@@ -78,3 +78,20 @@ def test_the_grouping_is_a_function_of_the_design():
     again = hub_design(study.parameters, raw.copy(), np.array(anchors))
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_batch_evaluates_each_row_right_after_its_parents_group():
+    """A Sobol block [A, AB1, AB2, BA1, BA2, B] runs as A, AB1, AB2, B, BA1, BA2; an LHS batch
+    [hub, kid, kid, hub2, kid2] keeps its order; a row whose parent is in another batch stays
+    where it is (protocol._in_groups: a worker holds one or two parents' optima at a time)."""
+    from uncertainty.engine.protocol import _in_groups
+
+    a, b, h, h2, far = ([x] for x in (1.0, 2.0, 3.0, 4.0, 9.0))
+    rows = np.array([a, [5.0], [6.0], [7.0], [8.0], b])
+    parents = np.array([[np.nan], a, a, b, b, [np.nan]])
+    lineage = [None, 1, 1, 1, 1, None]  # only None / not None matters
+    assert _in_groups(rows, parents, lineage) == [0, 1, 2, 5, 3, 4]
+    rows = np.array([[10.0], h, [11.0], [12.0], h2, [13.0]])
+    parents = np.array([far, [np.nan], h, h, [np.nan], h2])
+    lineage = [1, None, 1, 1, None, 1]
+    assert _in_groups(rows, parents, lineage) == [0, 1, 2, 3, 4, 5]
