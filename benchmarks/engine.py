@@ -80,8 +80,11 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
             f"loky_{workers}_workers": (setup + n * sobol / workers) / 3600
             for workers in (2, 16, 64)
         }
-    if "hub_fast_median_s" in result:  # an LHS study of n rows grouped behind hubs
-        hubs = max(per_sample - result["fast_median_s"] + result["hub_fast_median_s"], 0.0)
+    if "hub_children_time_hub_over_anchor" in result:  # an LHS study grouped behind hubs: the
+        # rows with a hub (their share) solve at the side-by-side ratio to their anchor start
+        share = result["hub_parent_share"]
+        factor = share * result["hub_children_time_hub_over_anchor"] + (1 - share)
+        hubs = max(per_sample - result["fast_median_s"] * (1 - factor), 0.0)
         out["seconds_per_sample_per_worker_lhs_hubs"] = hubs
         out["hours_lhs_hubs"] = {
             f"loky_{workers}_workers": (setup + n * hubs / workers) / 3600

@@ -211,7 +211,8 @@ def _scale_lines(r: dict) -> list[str]:
             + ", ".join(
                 f"{k.replace('_', ' ')} {v:.2f} h" for k, v in scale["hours_lhs_hubs"].items()
             )
-            + " (the same with (b) replaced by the hub rows' median)."
+            + " (the same with (b)'s solve scaled, for the share of rows started from a hub, by"
+            " their measured time ratio to their anchor start)."
         )
     return lines
 

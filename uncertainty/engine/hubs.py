@@ -1,7 +1,6 @@
 """Design rows as warm starts for an LHS study: hubs, and the rows grouped behind them.
 
-The rows of a Latin hypercube are exchangeable (no statistic of this package depends on their
-order), so a study whose model starts samples from a *parent's* optimum (the China LP) may order
+The rows of a Latin hypercube are exchangeable, so a study whose model starts samples from a *parent's* optimum (the China LP) may order
 them to suit the solver. One row in :data:`HUB_EVERY` - the first ``ceil(n / HUB_EVERY)`` rows
 the sampler drew, themselves a random subset - is a **hub**: it starts from its nearest anchor
 like any sample, and the rows nearer to it than to any other hub follow it in the stored design,
@@ -11,13 +10,15 @@ category of a choice parameter first). A batch is a contiguous run of rows, so a
 mostly share one; a row whose hub fell into another batch has the hub solved first by the
 worker (``prepare_parent``), the same optimum either way.
 
-Why: on a 10,000-row LHS of the benchmark's 8 parameters the nearest of 32 anchors is 0.57 away
-(median) and the nearest of 2,500 design rows 0.36, which took x0.71 the simplex iterations
-(``python -m benchmarks.design_starts``); anchors cannot be that dense (every anchor is a solve in
-every worker), hubs cost nothing (they are rows of the design). The order and the parents are
+Why: on a 10,000-row LHS of the benchmark's 8 parameters the nearest of 32 anchors is ~0.6 away
+(median) and the nearest hub (1,250) 0.40; the 81 % of rows that start from their hub took x0.79
+the time (x0.83 the simplex iterations) of their anchor start, side by side (``netua bench``,
+benchmarks/hubs.py). Anchors cannot be that dense (every anchor is a solve in every worker);
+hubs cost nothing (they are rows of the design). The order and the parents are
 functions of the study's design alone (the same for any ``n_jobs``, batch size, backend or
 resume). The hubs come in the sampler's random order, so a prefix of the stored design (an
-interrupted run) is a random set of groups: unbiased, but not a random set of rows.
+interrupted run) is a random set of groups: unbiased, but not a random set of rows; estimates do
+not depend on the order (resampled intervals only through which rows their seeded draws pick).
 """
 
 from __future__ import annotations
