@@ -1,13 +1,14 @@
 """Design rows as warm starts for an LHS study: hubs, and the rows grouped behind them.
 
-The rows of a Latin hypercube are exchangeable, so a study whose model starts samples from a *parent's* optimum (the China LP) may order
-them to suit the solver. One row in :data:`HUB_EVERY` - the first ``ceil(n / HUB_EVERY)`` rows
-the sampler drew, themselves a random subset - is a **hub**: it starts from its nearest anchor
-like any sample, and the rows nearer to it than to any other hub follow it in the stored design,
-each starting from the hub's optimum when the hub is nearer than its own nearest anchor (same
-metric as :func:`uncertainty.engine.anchors.nearest_anchor`: the unit hypercube, a differing
-category of a choice parameter first). A batch is a contiguous run of rows, so a hub and its rows
-mostly share one; a row whose hub fell into another batch has the hub solved first by the
+The rows of a Latin hypercube are exchangeable, so a study whose model starts samples from a
+*parent's* optimum (the China LP) may order them to suit the solver. One row in
+:data:`HUB_EVERY` - the first ``ceil(n / HUB_EVERY)`` rows the sampler drew, themselves a random
+subset - is a **hub**: it starts from its nearest anchor like any sample, and the rows nearer to
+it than to any other hub follow it in the stored design, each starting from the hub's optimum
+when the hub is nearer than its own nearest anchor (same metric as
+:func:`uncertainty.engine.anchors.nearest_anchor`: the unit hypercube, a differing category of a
+choice parameter first). A batch is a contiguous run of rows, so a hub and its rows mostly share
+one; a row whose hub fell into another batch has the hub solved first by the
 worker (``prepare_parent``), the same optimum either way.
 
 Why: on a 10,000-row LHS of the benchmark's 8 parameters the nearest of 32 anchors is ~0.6 away
