@@ -169,7 +169,8 @@ def _hub_figures(r: dict) -> list[str]:
     if "hub_rows" not in r:
         return []
     lines = [
-        f"| a/b on the {r['hub_design_rows']:,}-row LHS study | "
+        f"| a/b on the {r['hub_design_rows']:,}-row LHS study ((a) on the samples above, (b) on "
+        "its rows: other samples, so the side-by-side ratio below is the cleaner comparison) | "
         f"{r['ratio_naive_over_fast_hubs']:.1f} | "
         f"{_verdict(r['ratio_naive_over_fast_hubs'], '>=', 5)} |",
         f"| iterations on the {r['hub_design_rows']:,}-row LHS study / reference start | "

@@ -109,7 +109,8 @@ class ChinaLP:
         self.lp.anchor_peak(anchor)
 
     def prepare_parent(self, parent: tuple) -> bool:
-        """Solve a Sobol row's parent ``(params, anchor)`` ahead of the row (the engine calls
+        """Solve a row's design parent ``(params, anchor)`` (a Sobol AB row's A row, an LHS
+        row's hub) ahead of the row (the engine calls
         this under the parent's own time limit; cached, so the row's own solve reuses it).
         True when the parent has an optimum to start its rows from: the engine then leaves the
         row's own anchor unsolved (only a row whose parent fails starts from it)."""

@@ -271,9 +271,9 @@ class ParametricLP(WarmStarts):
         basis, :meth:`start_basis`, or from the optimum of ``parent = (params, anchor)``, a design
         row near it - a Sobol AB row's A row, or an LHS row's hub - :meth:`parent_start`),
         extract outputs. With the latest-peak search the parent's answer is the first guess, and
-        a parent that differs in at most half of the parameters (:func:`one_factor_move`: a
+        a parent that kept some numeric parameter (:func:`model.starts.one_factor_move`: a
         Sobol parent) also gives its trial bases (x0.42 of the interior point on
-        ``benchmarks/trials.py``; a hub's, ~0.4 away in every factor, took x1.6 the interior
+        ``benchmarks/trials.py``; a hub's, ~0.4 away in every factor, took x1.0-1.6 the interior
         point's time on the same trials, measured 2026-12-01).
 
         Returns
@@ -288,7 +288,7 @@ class ParametricLP(WarmStarts):
         """
         basis, guess, starts = (None, None, None) if parent is None else self.parent_start(parent)
         if starts is not None and not one_factor_move(parent[0], params):
-            starts = None  # an LHS hub: its trial bases were x1.6 slower than the interior point
+            starts = None  # an LHS hub: its trial bases took x1.0-1.6 the interior point's time
         from_parent = basis is not None
         if basis is None:
             basis, guess = self.start_basis(anchor), self.anchor_peak(anchor)

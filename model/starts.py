@@ -27,9 +27,16 @@ SIZE = 64
 
 
 def one_factor_move(parent: dict, params: dict) -> bool:
-    """Whether ``params`` differs from ``parent`` in at most half of its parameters (a Sobol AB
-    row and its A row differ in one factor; an LHS row and its hub, uncertainty/engine/hubs.py,
-    in all): only such a parent's latest-peak trial bases are worth starting trials from."""
+    """Whether ``params`` moved from ``parent`` along some factors only: some numeric parameter
+    is unchanged (a Sobol AB row keeps every factor but one of its A row; an LHS row and its hub,
+    uncertainty/engine/hubs.py, differ in every numeric parameter almost surely). Only such a
+    parent's latest-peak trial bases are worth starting trials from; with no numeric parameter,
+    at most half of the parameters moved. Decides a start, never a result."""
+    numeric = [
+        k for k, v in params.items() if isinstance(v, float | int) and not isinstance(v, bool)
+    ]
+    if numeric:
+        return any(parent.get(k) == params[k] for k in numeric)
     moved = sum(parent.get(name) != value for name, value in params.items())
     return 2 * moved <= len(params)
 

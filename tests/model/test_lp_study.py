@@ -211,6 +211,9 @@ def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
     codes = status[:]
     codes[4:] = 0  # pending again from row 4: rows whose hub is done are resumed alone
     status[:] = codes
+    for name in ("co2", "cost", "iterations", "parent_start", "latest_peak_year"):
+        array = zarr.open_array(out / "store.zarr" / name, mode="r+")
+        array[4:] = np.nan  # a resume that skipped them would leave NaN
     out = run_study(study, out, n_jobs=1, batch_size=5)
     stores.append(xr.open_zarr(out / "store.zarr").load())
     a = stores[0]
@@ -228,7 +231,7 @@ def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
     assert len(same) and (solves[same] == 2).all()  # searched from the hub's answer
     assert (a.latest_peak_warm_trials.values[kids] == 0).all()  # not from its trial bases
     for b in stores[1:]:
-        for name in ("inputs", "co2", "coal_share", "peak_year", "cost", "iterations", "anchor",
-                     "parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost",
-                     "latest_peak_warm_trials"):  # fmt: skip
+        for name in ("inputs", "status", "co2", "coal_share", "peak_year", "cost", "iterations",
+                     "anchor", "parent_start", "latest_peak_year", "latest_peak_solves",
+                     "delay_cost", "latest_peak_warm_trials"):  # fmt: skip
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from uncertainty.engine.anchors import anchor_points, nearest_anchor, unit_of
 from uncertainty.engine.hubs import HUB_EVERY, hub_design
@@ -70,14 +71,65 @@ def test_hubs_lead_their_groups_and_rows_start_from_the_nearest_hub():
         assert ((unit[i] - unit[hub]) ** 2).sum() >= to_anchor[i] or values[i, 3] != values[hub, 3]
 
 
-def test_the_grouping_is_a_function_of_the_design():
-    study = _study(n=64, choice=False)
+def _check(study, n_anchors):
+    """Invariants of any grouping: a permutation; each parent a hub (no parent itself) of the
+    row's own categories, ahead of the row and leading its group."""
     raw = sample_design(study).values
-    anchors = anchor_points(study, 2)
-    first = hub_design(study.parameters, raw, anchors)
-    again = hub_design(study.parameters, raw.copy(), np.array(anchors))
-    for a, b in zip(first, again, strict=True):
-        np.testing.assert_array_equal(a, b)
+    order, parents = hub_design(study.parameters, raw, anchor_points(study, n_anchors))
+    n = len(raw)
+    np.testing.assert_array_equal(np.sort(order), np.arange(n))
+    hubs = np.flatnonzero(order < math.ceil(n / HUB_EVERY))
+    kids = np.flatnonzero(parents >= 0)
+    assert np.isin(parents[kids], hubs).all() and (parents[hubs] == -1).all()
+    assert (parents[kids] < kids).all()
+    group = hubs[np.searchsorted(hubs, np.arange(n), side="right") - 1]
+    np.testing.assert_array_equal(group[kids], parents[kids])
+    return raw[order], parents, hubs
+
+
+@pytest.mark.parametrize("n", [1, 5, 9])
+def test_small_designs_group_into_one_or_two_hubs(n):
+    values, parents, _ = _check(_study(n=n), 4)
+    assert (parents[0] == -1) and len(values) == n
+
+
+def test_choices_only_and_categories_without_a_hub():
+    choices = {
+        "p": {"distribution": "choice", "choices": ["a", "b", "c"]},
+        "q": {"distribution": "choice", "choices": ["x", "y"]},
+    }
+    study = study_from_dict(
+        {
+            "study": {"name": "c", "model": "m:f", "sampler": "lhs", "n": 24, "seed": 1,
+                      "outputs": ["y"]},
+            "parameters": choices,
+        }
+    )  # fmt: skip
+    values, parents, hub_rows = _check(study, 1)  # one anchor: most categories have none
+    kids = np.flatnonzero(parents >= 0)
+    assert len(kids)  # a hub of the row's own categories beats an anchor of another
+    hubs = values[hub_rows]
+    for i in kids:  # its own categories' hub (distance 0), or none of them has a hub
+        same = (values[parents[i]] == values[i]).all()
+        assert same or not (hubs == values[i]).all(axis=1).any()
+    assert any((values[parents[i]] == values[i]).all() for i in kids)
+    study = _study(n=9, seed=3)  # 2 hubs for 3 policies: a policy without a hub
+    values, parents, hub_rows = _check(study, 1)
+    for i in np.flatnonzero(parents >= 0):  # its own policy's hub, or its policy has none
+        assert values[i, 3] == values[parents[i], 3] or values[i, 3] not in values[hub_rows, 3]
+
+
+def test_one_factor_move_tells_a_sobol_parent_from_a_hub():
+    """Only a parent that kept some numeric parameter (a Sobol AB row's A row) gives its
+    latest-peak trial bases; an LHS hub differs in every numeric parameter."""
+    from model.starts import one_factor_move
+
+    a = {"x": 1.0, "y": 2.0, "z": 3.0, "policy": "none"}
+    assert one_factor_move(a, {**a, "x": 1.5})  # one factor moved
+    assert one_factor_move(a, {**a, "x": 1.5, "y": 2.5})  # a group of two
+    assert not one_factor_move(a, {"x": 1.1, "y": 2.1, "z": 3.1, "policy": "none"})  # a hub
+    assert not one_factor_move({"x": 1.0}, {"x": 2.0})  # one factor that is everything
+    assert one_factor_move({"p": "a", "q": "b", "r": "c"}, {"p": "z", "q": "b", "r": "c"})
 
 
 def test_a_batch_evaluates_each_row_right_after_its_parents_group():

@@ -29,7 +29,8 @@ class Plan:
     status: np.ndarray
     batches: list[tuple[int, int]]
     schemas: dict[str, store.OutputSchema]
-    #: row each row may start from (-1 none; engine/anchors.py design_parents); None: none at all
+    #: row each row may start from (-1 none; engine/anchors.py design_parents, engine/hubs.py
+    #: hub_design); None: none at all
     parents: np.ndarray | None = None
 
     def parent_rows(self, start: int, stop: int) -> np.ndarray | None:

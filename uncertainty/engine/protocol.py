@@ -182,7 +182,8 @@ def evaluate_batch(
         Stored inputs, converted to model values (choices) here.
     parents : ndarray, shape (n, n_parameters), optional
         Stored inputs of each row's parent in the design (a NaN row: none;
-        engine/anchors.py ``design_parents``), handed to a model whose ``evaluate`` takes a
+        engine/anchors.py ``design_parents``, engine/hubs.py ``hub_design``), handed to a model
+        whose ``evaluate`` takes a
         ``parent`` as ``(parent params, the parent's nearest anchor)``.
     """
     prepare_worker()
