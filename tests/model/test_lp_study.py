@@ -47,23 +47,32 @@ KEYS = (
 )
 
 
+def _three_stores(study, tmp_path, whole: int, reset_from: int, blank=()) -> list:
+    """The study's store run three ways: one worker in batches of ``whole``, two workers in
+    batches of 3, and two workers in batches of 5 killed after row ``reset_from`` (those rows
+    pending again, their outputs ``blank`` set to NaN) and resumed by one worker in batches of 5."""
+    stores = []
+    for n_jobs, batch in ((1, whole), (2, 3)):
+        out = run_study(study, tmp_path / f"run{n_jobs}", n_jobs=n_jobs, batch_size=batch)
+        stores.append(xr.open_zarr(out / "store.zarr").load())
+    out = run_study(study, tmp_path / "resumed", n_jobs=2, batch_size=5)
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    codes = status[:]
+    codes[reset_from:] = 0  # pending again: the resume evaluates them afresh
+    status[:] = codes
+    for name in blank:
+        zarr.open_array(out / "store.zarr" / name, mode="r+")[reset_from:] = np.nan
+    out = run_study(study, out, n_jobs=1, batch_size=5)
+    stores.append(xr.open_zarr(out / "store.zarr").load())
+    return stores
+
+
 def test_lp_study_same_store_with_one_and_two_workers_and_resumed(tmp_path):
     """Warm starts from the nearest anchor keep results independent of workers, batches and
     resume: bit-identical outputs (issue 17)."""
     study = tmp_path / "study.toml"
     study.write_text(study_text("example", 12, seed=5))
-    stores = []
-    for n_jobs, batch in ((1, 12), (2, 3)):
-        out = run_study(study, tmp_path / f"run{n_jobs}", n_jobs=n_jobs, batch_size=batch)
-        stores.append(xr.open_zarr(out / "store.zarr").load())
-    # a run killed after its first half, resumed in another process layout
-    out = run_study(study, tmp_path / "resumed", n_jobs=2, batch_size=4)
-    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
-    codes = status[:]
-    codes[5:] = 0  # pending again: the resume evaluates them afresh
-    status[:] = codes
-    out = run_study(study, out, n_jobs=1, batch_size=5)
-    stores.append(xr.open_zarr(out / "store.zarr").load())
+    stores = _three_stores(study, tmp_path, 12, 5)
     a = stores[0]
     assert (a.status.values == 1).all()
     loaded = load_study(study)
@@ -100,17 +109,7 @@ def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
     )
     text = text.replace('sampler = "sobol"', 'sampler = "sobol"\nsecond_order = true')  # BA rows
     study.write_text(text.replace('data = "example"', 'data = "example"\nlatest_peak = true'))
-    stores = []
-    for n_jobs, batch in ((1, 28), (2, 3)):  # one batch of both blocks; batches cutting them
-        out = run_study(study, tmp_path / f"run{n_jobs}", n_jobs=n_jobs, batch_size=batch)
-        stores.append(xr.open_zarr(out / "store.zarr").load())
-    out = run_study(study, tmp_path / "resumed", n_jobs=2, batch_size=5)
-    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
-    codes = status[:]
-    codes[3:] = 0  # pending again from row 3: AB rows whose A row is done are resumed alone
-    status[:] = codes
-    out = run_study(study, out, n_jobs=1, batch_size=5)
-    stores.append(xr.open_zarr(out / "store.zarr").load())
+    stores = _three_stores(study, tmp_path, 28, 3)  # one batch of both blocks; cut blocks
     a = stores[0]
     assert (a.status.values == 1).all()
     d = len(a.parameter)
@@ -202,20 +201,8 @@ def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
     )
     text = text.replace('data = "example"', 'data = "example"\nlatest_peak = true\nanchors = 2')
     study.write_text(text)
-    stores = []
-    for n_jobs, batch in ((1, 24), (2, 3)):
-        out = run_study(study, tmp_path / f"run{n_jobs}", n_jobs=n_jobs, batch_size=batch)
-        stores.append(xr.open_zarr(out / "store.zarr").load())
-    out = run_study(study, tmp_path / "resumed", n_jobs=2, batch_size=5)
-    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
-    codes = status[:]
-    codes[4:] = 0  # pending again from row 4: rows whose hub is done are resumed alone
-    status[:] = codes
-    for name in ("co2", "cost", "iterations", "parent_start", "latest_peak_year"):
-        array = zarr.open_array(out / "store.zarr" / name, mode="r+")
-        array[4:] = np.nan  # a resume that skipped them would leave NaN
-    out = run_study(study, out, n_jobs=1, batch_size=5)
-    stores.append(xr.open_zarr(out / "store.zarr").load())
+    blank = ("co2", "cost", "iterations", "parent_start", "latest_peak_year")
+    stores = _three_stores(study, tmp_path, 24, 4, blank)  # a skipped resume would leave NaN
     a = stores[0]
     assert (a.status.values == 1).all()
     loaded = load_study(study)
