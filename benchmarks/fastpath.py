@@ -297,14 +297,14 @@ def run_benchmark(
         result["iterations_sobol_over_reference"] = (
             result["sobol_iterations_median"] / result["reference_start_iterations_median"]
         )
+    big = study_text(data, DESIGN_ROWS, seed)  # an LHS study as large as the issue's
     if n_hubs:
-        big = study_text(data, DESIGN_ROWS, seed)
         result.update(time_hubs(lp, big, unit, n_hubs, seed))
         result["ratio_naive_over_fast_hubs"] = med(naive) / result["hub_fast_median_s"]
     if n_multi:
         result.update(multi_solve(inputs, targets, samples[:n_multi], anchors, starts[:n_multi]))
         if n_hubs:
-            pairs = hub_children(study_text(data, DESIGN_ROWS, seed), unit, n_multi, seed)
+            pairs = hub_children(big, unit, n_multi, seed)
             result.update(multi_solve_hubs(inputs, targets, *pairs, anchors))
         if n_sobol:  # the first block's A row and n_multi of its AB rows
             block = slice(0, 1 + n_multi)

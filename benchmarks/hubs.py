@@ -30,8 +30,9 @@ DESIGN_ROWS = 10_000
 def grouped_design(study_text: str, unit: np.ndarray):
     """The study's LHS design as the engine stores it: (study, values, nearest anchors, parents)."""
     study = study_from_dict(tomllib.loads(study_text))
-    order, parents = hub_design(study.parameters, sample_design(study).values, unit)
-    values = sample_design(study).values[order]
+    values = sample_design(study).values
+    order, parents = hub_design(study.parameters, values, unit)
+    values = values[order]
     return study, values, nearest_anchor(study.parameters, unit, values), parents
 
 

@@ -33,7 +33,7 @@ from model.latest_peak import LatestPeakSearch
 from model.load import Inputs, series_over_years
 from model.outputs import extract_outputs, prepare_extraction, update_extraction
 from model.parameters import apply_parameters, parse_targets
-from model.solve import HIGHS_OPTIONS, SolveError, cold_run
+from model.solve import HIGHS_OPTIONS, SolveError, cold_run, set_start
 from model.starts import StartCache, WarmStarts, one_factor_move, start_key
 
 logger = logging.getLogger(__name__)
@@ -323,12 +323,7 @@ class ParametricLP(WarmStarts):
     def _warm_solve(self, basis: highspy.HighsBasis) -> tuple[int, bool]:
         """Solve from ``basis``; on failure or too many iterations, cold with presolve."""
         h = self.highs
-        # HiGHS keeps simplex state (cost perturbation, edge weights) from run to run unless a
-        # coefficient changes: without clearing it, the same LP from the same basis took 2,107
-        # or 2,294 iterations depending on what ran before (the path, and on a degenerate
-        # optimum the vertex, would depend on the order of samples in a process)
-        h.clearSolver()
-        h.setBasis(basis)
+        set_start(h, basis)
         h.setOptionValue("simplex_iteration_limit", self.warm_limit)
         h.run()
         iterations = int(h.getInfo().simplex_iteration_count)

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from model.solve import SolveError, cold_run, option_value
+from model.solve import SolveError, cold_run, option_value, set_start
 
 logger = logging.getLogger(__name__)
 
@@ -316,8 +316,7 @@ class LatestPeakSearch:
         start = self.starts.get(peak)
         optimal = highspy.HighsModelStatus.kOptimal
         if start is not None:
-            highs.clearSolver()  # no simplex state from earlier runs (model/fastpath.py)
-            highs.setBasis(start)
+            set_start(highs, start)
             highs.run()
             self.warm_trials += 1
             self.iterations += int(highs.getInfo().simplex_iteration_count)
@@ -342,8 +341,7 @@ class LatestPeakSearch:
         """A dual simplex re-solve from the least-cost basis without an iteration limit; raise
         SolveError if still not optimal."""
         limit = option_value(highs, "simplex_iteration_limit")
-        highs.clearSolver()
-        highs.setBasis(self.basis)
+        set_start(highs, self.basis)
         highs.setOptionValue("simplex_iteration_limit", 2**31 - 1)
         highs.run()
         highs.setOptionValue("simplex_iteration_limit", limit)

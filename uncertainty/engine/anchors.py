@@ -80,13 +80,20 @@ def unit_of(parameters, values: np.ndarray) -> np.ndarray:
 
 def nearest_anchor(parameters, anchors_unit: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Index of the nearest anchor of each row of stored inputs ``values`` (n, d)."""
-    anchors_unit = np.asarray(anchors_unit, dtype=float)
-    unit = unit_of(parameters, values)
-    choice = np.array([p.distribution.kind == "choice" for p in parameters])
-    diff = unit[:, None, :] - anchors_unit[None, :, :]
+    distance = unit_distances(parameters, unit_of(parameters, values), anchors_unit)
+    return np.argmin(distance, axis=1)  # argmin: the first of equal distances
+
+
+def unit_distances(parameters, unit: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Distance (n, K) of each point of ``unit`` to each target, both in the unit hypercube: the
+    squared Euclidean distance over the numeric parameters plus, per differing category of a
+    ``choice`` parameter, more than any numeric distance can be."""
+    targets = np.asarray(targets, dtype=float)
+    choice = np.array([p.distribution.kind == "choice" for p in parameters], dtype=bool)
+    diff = unit[:, None, :] - targets[None, :, :]
     numeric = (diff[:, :, ~choice] ** 2).sum(axis=2)
     mismatch = (np.abs(diff[:, :, choice]) > 1e-12).sum(axis=2) * (1.0 + len(parameters))
-    return np.argmin(numeric + mismatch, axis=1)  # argmin: the first of equal distances
+    return numeric + mismatch
 
 
 def design_parents(sampler: str, n_rows: int, n_factors: int, second_order: bool) -> np.ndarray:

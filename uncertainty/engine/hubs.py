@@ -29,7 +29,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from uncertainty.engine.anchors import unit_of
+from uncertainty.engine.anchors import unit_distances, unit_of
 
 #: one design row in this many is a hub (a start for the rows around it)
 HUB_EVERY = 8
@@ -64,7 +64,7 @@ def hub_design(parameters, values: np.ndarray, anchors_unit) -> tuple[np.ndarray
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
     parents = np.full(n, -1, dtype=np.int64)
-    child = (np.arange(n) >= n_hubs) & (hub >= 0) & (to_hub < to_anchor)
+    child = (np.arange(n) >= n_hubs) & (to_hub < to_anchor)
     parents[position[child]] = position[hub[child]]
     return order, parents
 
@@ -73,7 +73,7 @@ def _nearest(parameters, unit: np.ndarray, targets: np.ndarray) -> tuple[np.ndar
     """Index of each row's nearest target and that distance (squared, in the unit hypercube):
     among the targets of the row's own categories of its choice parameters (k-d tree on the
     numeric columns); where a row's categories have no target, over all targets with a differing
-    category costing more than any numeric distance (as ``nearest_anchor``)."""
+    category costing more than any numeric distance (``unit_distances``, as ``nearest_anchor``)."""
     choice = np.array([p.distribution.kind == "choice" for p in parameters], dtype=bool)
     index = np.full(len(unit), -1, dtype=np.int64)
     distance = np.full(len(unit), np.inf)
@@ -91,10 +91,7 @@ def _nearest(parameters, unit: np.ndarray, targets: np.ndarray) -> tuple[np.ndar
             d, j = tree.query(unit[rows][:, ~choice])
             index[rows], distance[rows] = mine[np.atleast_1d(j)], np.atleast_1d(d) ** 2
         else:
-            diff = unit[rows][:, None, :] - targets[None, :, :]
-            numeric = (diff[:, :, ~choice] ** 2).sum(axis=2)
-            mismatch = (np.abs(diff[:, :, choice]) > 1e-12).sum(axis=2) * (1.0 + len(parameters))
-            total = numeric + mismatch
+            total = unit_distances(parameters, unit[rows], targets)
             index[rows] = np.argmin(total, axis=1)
             distance[rows] = total[np.arange(len(rows)), index[rows]]
     return index, distance

@@ -166,8 +166,7 @@ def _run_locked(
             model_source_hash=spec.source_hash,
             model_helpers=spec.helper_hashes,
         )
-        plan = _prepare(out, study, design, manifest, settings, backend.workers(), notify)
-        plan.parents = parents
+        plan = _prepare(out, study, design, parents, manifest, settings, backend.workers(), notify)
         pending = int(np.sum(plan.status == Status.PENDING))
         store.write_manifest(
             out, record_sitting(store.read_manifest(out), backend.name, backend.workers(), pending)
@@ -180,12 +179,14 @@ def _prepare(
     out: Path,
     study: Study,
     design: Design,
+    parents: np.ndarray,
     manifest: dict[str, Any],
     settings: RunSettings,
     n_jobs: int,
     notify: Notify,
 ) -> Plan:
-    """Create, start over, extend or resume the store; return what is left to do."""
+    """Create, start over, extend or resume the store; return what is left to do (``parents``:
+    each row's parent start, :func:`_design`)."""
     if settings.fresh and store.remove_store(out):
         notify(f"--fresh: removed the existing store in {out}; starting over")
     if store.store_exists(out):
@@ -221,7 +222,7 @@ def _prepare(
         notify(f"resuming {out}: {done} of {len(status)} samples already done")
     batches = _pending_batches(status, chunk)
     schemas = store.read_schemas(out, study.outputs)
-    return Plan(chunk, inputs, status, batches, schemas)
+    return Plan(chunk, inputs, status, batches, schemas, parents)
 
 
 def _design(study: Study, spec: ModelSpec) -> tuple[Design, np.ndarray]:
