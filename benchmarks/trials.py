@@ -8,7 +8,13 @@ set-up, through :class:`model.latest_peak.LatestPeakSearch`), so the methods see
 
 - ``ipm``: interior point without crossover (what the search used before the warm trials);
 - ``ipm_tol_1e-6``: the same with a 100x looser optimality tolerance;
-- ``hipo``: HiGHS's newer interior point (HiPO), no crossover;
+- ``hipo``: HiGHS's newer interior point (HiPO), no crossover. The PyPI highspy wheel has no
+  HiPO (it needs the separate ``highspy-extras`` of a matching version); without it HiGHS logs an
+  error and runs its dual simplex instead, so a ``hipo`` run that made no interior-point
+  iteration is not recorded and the result lists the method under ``unavailable``. (Measured
+  once by hand, highspy 1.15.1 with highspy-extras 1.15.1, on the China LP's 2050 and 2051
+  trials written to MPS: HiPO 7.4-8.7 s against 3.5-3.8 s for IPX, the interior point the
+  search uses; on a least-cost LP 5.4-5.8 s against 3.5-3.7 s.)
 - ``ipm_crossover``: interior point with crossover (what a cold trial of the search uses: it
   gives a basis to start others from);
 - ``warm_least_cost``: dual simplex from the sample's least-cost basis;
@@ -63,7 +69,7 @@ class TrialProbe(LatestPeakSearch):
     only: tuple[str, ...] = ()
 
     def _bisect(self, highs, least_cost):
-        self.table, self.bases = [], {}
+        self.table, self.bases, self.unavailable = [], {}, set()
         for year in self.years_to_try:
             for method in self.only or (*COLD, "warm_least_cost", "warm_parent"):
                 self._hold(highs, year)
@@ -82,6 +88,9 @@ class TrialProbe(LatestPeakSearch):
                     continue
                 seconds = time.perf_counter() - start
                 info = highs.getInfo()
+                if method == "hipo" and info.ipm_iteration_count == 0:
+                    self.unavailable.add(method)  # HiGHS fell back to the dual simplex
+                    continue
                 if method == "ipm_crossover":
                     self.bases[year] = highs.getBasis()
                 x = np.asarray(highs.getSolution().col_value)[self.penalised]
@@ -119,7 +128,7 @@ def main(n: int = 4, seed: int = 7, out: Path | None = OUT) -> dict:
     lp.set_anchors(anchors)
     rng = np.random.default_rng(seed)
     names = list(PARAMETERS["china"])
-    rows, singles = [], []
+    rows, singles, unavailable = [], [], set()
     for i, params in enumerate(draw_samples("china", n, seed)):
         point = np.array([[params[k] for k in study.names]])
         anchor = int(nearest_anchor(study.parameters, unit, point)[0])
@@ -137,6 +146,7 @@ def main(n: int = 4, seed: int = 7, out: Path | None = OUT) -> dict:
         _, lo, hi = PARAMETERS["china"][factor]
         child = {**params, factor: float(rng.uniform(lo, hi))}
         probe = _probe(lp, child, anchor, years, parent_bases=parent.bases)
+        unavailable |= probe.unavailable
         for r in probe.table:
             r.update(sample=i, moved=factor)
             print(
@@ -162,8 +172,16 @@ def main(n: int = 4, seed: int = 7, out: Path | None = OUT) -> dict:
         }
         for m in methods
     }
-    result = {"samples": n, "single_solve_median_s": med(singles), "methods": table, "trials": rows}
+    result = {
+        "samples": n,
+        "single_solve_median_s": med(singles),
+        "methods": table,
+        "unavailable": sorted(unavailable),
+        "trials": rows,
+    }
     print(f"single warm solve (median): {result['single_solve_median_s']:.2f} s")
+    for m in result["unavailable"]:
+        print(f"{m:16s} not run: this highspy lacks it (HiGHS ran its dual simplex instead)")
     for m, t in table.items():
         print(
             f"{m:16s} median {t['median_s']:6.2f} s, {t['median_iterations']:7.0f} it, "

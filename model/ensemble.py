@@ -38,10 +38,17 @@ class ChinaLP:
         Number of warm-start anchors the engine places in the study's space (default
         :attr:`default_anchors`; 0: every sample starts from the reference basis). Read by the
         engine (uncertainty/engine/anchors.py), which hands them over through :meth:`set_anchors`.
-    latest_peak_guess : bool
-        With ``latest_peak``: search each sample's latest peak outward from its anchor's (2-3
-        trials instead of 5-6; each anchor's own search runs once per worker, ~20 s on the China
-        LP, so it pays from a few samples per anchor on). The answer is the same either way.
+    latest_peak_guess : bool or "fit"
+        With ``latest_peak``: search each sample's latest peak outward from a first guess
+        instead of bisecting (5-6 trials): ``true`` (default) its anchor's answer (an LHS row
+        with a hub: the hub's; a Sobol AB row: its A row's); each anchor's own search runs once
+        per worker, ~20 s on the China LP, when a sample first needs it. ``"fit"``: the
+        least-squares plane through every anchor's answer (a Sobol AB row still guesses its A
+        row's): every anchor's search runs once per worker before its first sample (32 x ~25 s
+        on the China LP), then LHS rows took 2.3 trials on average instead of 3.5 (counted on
+        24 rows of a 10,000-row study; ``python -m benchmarks.guesses`` times it), so it pays
+        once a worker evaluates more than ~50 rows. ``false``: bisect. The answer is the same
+        every way; only ``latest_peak_solves`` and the time differ.
     audit_share : float
         Share of samples (chosen by a hash of their parameters, so independent of order and
         workers) also solved by the reference rebuild; their relative objective gap is the output
@@ -63,7 +70,7 @@ class ChinaLP:
         growth: str = "medium",
         history: bool = True,
         anchors: int | None = None,
-        latest_peak_guess: bool = True,
+        latest_peak_guess: bool | str = True,
         audit_share: float = 0.0,
         **settings,
     ):
@@ -88,6 +95,12 @@ class ChinaLP:
     def set_anchors(self, anchors: list[dict]) -> None:
         """The study's warm-start anchors (parameter sets), from the engine."""
         self.lp.set_anchors(anchors)
+
+    @property
+    def prepares_all_anchors(self) -> bool:
+        """Whether every sample's first guess needs every anchor (``latest_peak_guess = "fit"``):
+        the engine then prepares them all, each under its own time limit, before a batch."""
+        return self.lp.peak_fit and self.lp.latest_peak is not None
 
     def evaluate(
         self, params: dict, anchor: int | None = None, parent: tuple | None = None

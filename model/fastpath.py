@@ -34,7 +34,7 @@ from model.load import Inputs, series_over_years
 from model.outputs import extract_outputs, prepare_extraction, update_extraction
 from model.parameters import apply_parameters, parse_targets
 from model.solve import HIGHS_OPTIONS, SolveError, cold_run, set_start
-from model.starts import StartCache, WarmStarts, one_factor_move, start_key
+from model.starts import StartCache, WarmStarts, start_key
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +90,14 @@ class ParametricLP(WarmStarts):
         targets: dict,
         *,
         warm_iteration_limit: int | None = None,
-        peak_guess: bool = True,
+        peak_guess: bool | str = True,
     ):
         self.inputs, self.settings = inputs, settings or Settings()
-        #: search a sample's latest peak outward from its anchor's (:meth:`anchor_peak`)
-        self.peak_guess = bool(peak_guess)
+        if peak_guess not in (True, False, "fit"):
+            raise ValueError(f'latest_peak_guess = {peak_guess!r}: use true, false or "fit"')
+        #: search a sample's latest peak outward from a guess (:meth:`first_guess`): its anchor's
+        #: answer, or with "fit" (:attr:`peak_fit`) the plane through every anchor's answer
+        self.peak_guess, self.peak_fit = peak_guess is not False, peak_guess == "fit"
         self.targets = parse_targets(targets, inputs)
         start = time.perf_counter()
         self.model, self.ctx = build_model(inputs, _structure_settings(self.settings, self.targets))
@@ -135,6 +138,7 @@ class ParametricLP(WarmStarts):
         self.anchors: list[dict] = []
         self._anchor_bases: dict[int, highspy.HighsBasis] = {}
         self._anchor_peaks: dict[int, float] = {}
+        self._plane = None  # :meth:`anchor_plane`
         #: optima of rows solved from their anchors: their Sobol children's starts
         self._starts = StartCache()
 
@@ -286,12 +290,7 @@ class ParametricLP(WarmStarts):
             the parent's optimum) and, with the latest-peak search, ``latest_peak_seconds`` and
             ``latest_peak_warm_trials`` (trials started from the parent's trial bases).
         """
-        basis, guess, starts = (None, None, None) if parent is None else self.parent_start(parent)
-        if starts is not None and not one_factor_move(parent[0], params):
-            starts = None  # an LHS hub: its trial bases took x1.0-1.6 the interior point's time
-        from_parent = basis is not None
-        if basis is None:
-            basis, guess = self.start_basis(anchor), self.anchor_peak(anchor)
+        basis, guess, starts, from_parent = self.sample_start(params, anchor, parent)
         sample = self.compiled.sample(params)
         vectors = self.compiled.vectors(sample)
         self.apply_vectors(vectors)

@@ -11,6 +11,7 @@ from model.build import Settings
 from model.fastpath import ParametricLP
 from model.load import load_inputs
 from model.scenario import solve_inputs
+from model.starts import plane_guess
 from tests.model.test_lp_hand_solved import CLEAN, COAL, COAL_FLOW, plant
 from tests.model.tiny import power_system
 
@@ -205,6 +206,36 @@ def test_latest_peak_guessed_from_the_anchor_is_the_same_answer(tmp_path):
                 np.testing.assert_equal(float(a[name]), float(b[name]))
             if sink == 0.0 and anchor == 0:
                 assert float(a.latest_peak_solves) == 2 < float(b.latest_peak_solves)
+
+
+def test_latest_peak_guessed_from_the_anchors_plane_is_the_same_answer(tmp_path):
+    """``latest_peak_guess = "fit"``: a sample without a one-factor parent guesses the plane
+    through every anchor's latest peak (model.starts.plane_guess), not its anchor's answer; the
+    year, status and delay cost are those of the plain bisection; a parent's one-factor child
+    still guesses the parent's answer (2 trials)."""
+    inputs = load_inputs(_peak_system(tmp_path, seed_twh=20))
+    anchors = [{"sink": 0.0}, {"sink": 0.1}, {"sink": 0.01}, {"sink": 0.005}]
+    targets = {"sink": "natural_sink"}
+    fit = ParametricLP(inputs, Settings(latest_peak=True), targets, peak_guess="fit")
+    plain = ParametricLP(inputs, Settings(latest_peak=True), targets, peak_guess=False)
+    for lp in (fit, plain):
+        lp.set_anchors(anchors)
+    answers = [fit.anchor_peak(k) for k in range(len(anchors))]
+    search = fit.latest_peak
+    plane = plane_guess(anchors, answers, search.start - 1, search.years[-1] + 1)
+    guesses = set()
+    for sink in (0.0, 0.002, 0.02, 0.1):
+        guesses.add(fit.first_guess({"sink": sink}, 0))
+        assert fit.first_guess({"sink": sink}, 0) == plane({"sink": sink})
+        a, _ = fit.solve_sample({"sink": sink}, 0)
+        b, _ = plain.solve_sample({"sink": sink}, 0)
+        for name in ("latest_peak_year", "latest_peak_status", "delay_cost", "cost"):
+            np.testing.assert_equal(float(a[name]), float(b[name]))
+    assert len(guesses) > 1 and guesses != {answers[0]}  # not the anchor's answer
+    child, diag = fit.solve_sample({"sink": 0.0}, 1, ({"sink": 0.0}, 1))
+    assert diag["parent_start"] == 1.0 and float(child.latest_peak_solves) == 2
+    with pytest.raises(ValueError, match="latest_peak_guess"):
+        ParametricLP(inputs, Settings(latest_peak=True), targets, peak_guess="plane")
 
 
 def test_latest_peak_unreachable(tmp_path):

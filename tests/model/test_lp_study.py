@@ -222,3 +222,33 @@ def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
                      "anchor", "parent_start", "latest_peak_year", "latest_peak_solves",
                      "delay_cost", "latest_peak_warm_trials"):  # fmt: skip
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def test_lhs_rows_guessing_from_the_anchors_plane_whatever_the_batches(tmp_path):
+    """``latest_peak_guess = "fit"``: every LHS row's search starts from the plane through the
+    anchors' answers (the engine prepares every anchor in each process first): the same store
+    bit for bit with one worker, two workers and batches cutting the hub groups, and a resume;
+    the same latest peaks as the default guess (only the trials differ)."""
+    study = tmp_path / "study.toml"
+    text = study_text("example", 16, seed=5).replace(
+        '"parent_start"]', '"parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost"]'
+    )
+    # a sink this large lets CO2 rise for good (+inf) in part of the space, 2039 elsewhere
+    text = text.replace("lower = 0.0\nupper = 0.2\n", "lower = 0.0\nupper = 1.0\n", 1)
+    nearest = text.replace('data = "example"', 'data = "example"\nlatest_peak = true\nanchors = 4')
+    fit = nearest.replace("anchors = 4", 'anchors = 4\nlatest_peak_guess = "fit"')
+    study.write_text(fit)
+    stores = _three_stores(study, tmp_path, 16, 4, ("latest_peak_year", "latest_peak_solves"))
+    a = stores[0]
+    assert (a.status.values == 1).all()
+    for b in stores[1:]:
+        for name in ("inputs", "status", "cost", "iterations", "anchor", "parent_start",
+                     "latest_peak_year", "latest_peak_solves", "delay_cost"):  # fmt: skip
+            np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    study.write_text(nearest)
+    out = run_study(study, tmp_path / "nearest", n_jobs=1, batch_size=16)
+    c = xr.open_zarr(out / "store.zarr").load()
+    assert len(set(a.latest_peak_year.values.tolist())) > 1
+    np.testing.assert_array_equal(a.latest_peak_year.values, c.latest_peak_year.values)
+    np.testing.assert_allclose(a.delay_cost.values, c.delay_cost.values, rtol=1e-6)
+    assert (a.latest_peak_solves.values != c.latest_peak_solves.values).any()  # other guesses

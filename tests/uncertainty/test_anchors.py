@@ -226,3 +226,67 @@ def test_a_row_with_a_parent_start_does_not_set_up_its_own_anchor(tmp_path, give
         assert prepared == plain  # the A and B rows' anchors, which are their rows' parents'
     else:
         assert prepared == plain | own_only
+
+
+ALL_ANCHORS = """
+import json
+import os
+import time
+
+LOG = {log!r}
+
+
+class Plane:
+    default_anchors = 3
+    prepares_all_anchors = {all_anchors!r}
+
+    def __init__(self, targets):
+        self.ready = set()
+
+    def set_anchors(self, anchors):
+        self.anchors = anchors
+
+    def prepare_anchor(self, anchor):
+        if anchor not in self.ready:
+            time.sleep(0.4)  # an anchor's own solve and search, once per process
+            self.ready.add(anchor)
+            with open(LOG, "a") as fh:
+                fh.write(json.dumps(["anchor", os.getpid(), anchor]) + "\\n")
+
+    def evaluate(self, params, anchor=None):
+        with open(LOG, "a") as fh:
+            fh.write(json.dumps(["row", os.getpid(), sorted(self.ready)]) + "\\n")
+        return {{"y": params["x"]}}
+"""
+
+
+@pytest.mark.parametrize("all_anchors", [True, False])
+def test_a_model_that_needs_every_anchor_gets_them_all_each_on_its_own_limit(tmp_path, all_anchors):
+    """A model whose samples' first guess uses every anchor (the China LP with
+    ``latest_peak_guess = "fit"``: the plane through the anchors' latest peaks) says so with
+    ``prepares_all_anchors``: the engine prepares every anchor before a batch's first row, in
+    every process, each under its own time limit (3 x 0.4 s > the 1 s limit, no time-out);
+    without it only the rows' nearest anchors are prepared."""
+    import json
+
+    from uncertainty.engine.run import run_study
+
+    log = tmp_path / "log.jsonl"
+    (tmp_path / "plane.py").write_text(ALL_ANCHORS.format(log=str(log), all_anchors=all_anchors))
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[study]\nname = "plane"\nmodel = "plane:Plane"\nsampler = "mc"\nn = 2\nseed = 3\n'
+        'outputs = ["y"]\ntimeout = 1.0\n\n'
+        '[parameters.x]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'
+    )
+    out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=1)
+    import zarr
+
+    assert (zarr.open_group(out / "store.zarr", mode="r")["status"][:] == 1).all()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    rows = [(pid, ready) for kind, pid, ready in lines if kind == "row"]
+    assert len(rows) == 2
+    if all_anchors:
+        assert all(ready == [0, 1, 2] for _, ready in rows)
+    else:
+        assert all(len(ready) <= 2 for _, ready in rows)

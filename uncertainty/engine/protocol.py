@@ -11,7 +11,10 @@ A study's ``model = "package.module:attr"`` names either
   AB row's parent as ``parent=(params, anchor)``. Optional ``prepare_anchor(k)`` and
   ``prepare_parent(parent)`` set those starts up before the sample, under their own time limit;
   when ``prepare_parent`` returns True (the parent gives the row a start) the row's own anchor is
-  not prepared (it would only be the start of a row whose parent fails).
+  not prepared (it would only be the start of a row whose parent fails). A model whose
+  ``prepares_all_anchors`` is true (a sample's start uses every anchor: the China LP's plane of
+  the anchors' latest peaks) has every anchor prepared before a batch's first row, each under
+  its own limit.
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -197,6 +200,9 @@ def evaluate_batch(
         prepare = getattr(model, "prepare_parent", None)
         prepare_anchor = getattr(model, "prepare_anchor", None)
         results: list[SampleResult | None] = [None] * len(rows)
+        if callable(prepare_anchor) and getattr(model, "prepares_all_anchors", False):
+            for k in range(len(spec.anchors)):  # cached by the model: once per process
+                _prepare(spec, prepare_anchor, k, "an anchor")
         for i in _in_groups(rows, parents, lineage):
             parent = lineage[i]
             if callable(prepare_anchor) and parent is not None and parent[1] is not None:
