@@ -44,11 +44,12 @@ class ChinaLP:
         with a hub: the hub's; a Sobol AB row: its A row's); each anchor's own search runs once
         per worker, ~20 s on the China LP, when a sample first needs it. ``"fit"``: the
         least-squares plane through every anchor's answer (a Sobol AB row still guesses its A
-        row's): every anchor's search runs once per worker before its first sample (32 x ~25 s
-        on the China LP), then LHS rows took 2.3 trials on average instead of 3.5 (counted on
-        24 rows of a 10,000-row study; ``python -m benchmarks.guesses`` times it), so it pays
-        once a worker evaluates more than ~50 rows. ``false``: bisect. The answer is the same
-        every way; only ``latest_peak_solves`` and the time differ.
+        row's): every anchor's search runs once per worker before its first sample (32 x ~23 s
+        on the China LP); on 20 rows of a 10,000-row LHS study, side by side, 2.60 trials on
+        average against 3.55 and x0.73 the search time, with 750 s of set-up against 247 s
+        (``python -m benchmarks.guesses``), so it pays once a worker evaluates more than ~150
+        rows. ``false``: bisect. The answer is the same every way; only
+        ``latest_peak_solves`` and the time differ.
     audit_share : float
         Share of samples (chosen by a hash of their parameters, so independent of order and
         workers) also solved by the reference rebuild; their relative objective gap is the output

@@ -276,7 +276,7 @@ class ParametricLP(WarmStarts):
         row near it - a Sobol AB row's A row, or an LHS row's hub - :meth:`parent_start`),
         extract outputs. With the latest-peak search the parent's answer is the first guess, and
         a parent that kept some numeric parameter (:func:`model.starts.one_factor_move`: a
-        Sobol parent) also gives its trial bases (x0.42 of the interior point on
+        Sobol parent) also gives its trial bases (x0.43 of the interior point on
         ``benchmarks/trials.py``; a hub's, ~0.4 away in every factor, took x1.0-1.6 the interior
         point's time on the same trials, measured 2026-12-01).
 

@@ -325,9 +325,9 @@ class LatestPeakSearch:
 
         A trial is an interior-point solve with crossover (:data:`TRIAL_OPTIONS`): on the China
         LP it took a near-constant ~3.9 s where a warm dual simplex from the sample's least-cost
-        basis took x2.5 as long, longer the further the held years reach (benchmarks/trials.py).
+        basis took x2.7 as long, longer the further the held years reach (benchmarks/trials.py).
         A trial whose year the sample's Sobol parent also tried starts instead from the parent's
-        basis of that trial by the dual simplex (x0.42 of the interior point, median of the
+        basis of that trial by the dual simplex (x0.43 of the interior point, median of the
         benchmark's trials; the interior point if it does not end optimal). Either way the
         trial's outcome depends only on its LP, its start only on the design."""
         self._hold(highs, peak)
