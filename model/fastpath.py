@@ -93,7 +93,7 @@ class ParametricLP(WarmStarts):
         peak_guess: bool | str = True,
     ):
         self.inputs, self.settings = inputs, settings or Settings()
-        if peak_guess not in (True, False, "fit"):
+        if not (isinstance(peak_guess, bool) or peak_guess == "fit"):
             raise ValueError(f'latest_peak_guess = {peak_guess!r}: use true, false or "fit"')
         #: search a sample's latest peak outward from a guess (:meth:`first_guess`): its anchor's
         #: answer, or with "fit" (:attr:`peak_fit`) the plane through every anchor's answer

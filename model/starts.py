@@ -163,9 +163,8 @@ class WarmStarts:
         if anchor is None or self.latest_peak is None or not self.peak_guess:
             return None
         if anchor not in self._anchor_peaks:
-            basis = self.start_basis(anchor)
-            try:  # no guess (a plain bisection) if the anchor's search cannot run
-                self._solve_from(self.anchors[anchor], basis)
+            try:  # no guess (a plain bisection) if the anchor's solve or search cannot run
+                self._solve_from(self.anchors[anchor], self.start_basis(anchor))
                 peak = self._latest_peak_here(None)
             except Exception as exc:
                 logger.info("anchor %d: no latest peak to guess from (%s)", anchor, exc)

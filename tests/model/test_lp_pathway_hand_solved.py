@@ -177,6 +177,8 @@ def test_latest_peak_search_from_any_guess_finds_the_bisections_answer(
         np.testing.assert_equal(found.delay_cost, float(plain.delay_cost))
         if guess == expected:  # censored: the end year alone settles it
             assert found.n_solves == (2 if np.isfinite(expected) else 1)
+        if np.isfinite(expected) and guess in (expected + 1, expected + 2):
+            assert found.n_solves == guess - expected + 1  # steps 1, 1, 2, ...: 2 and 3 trials
     # through the engine's path: a child guessing from its parent's answer
     child, diag = lp.solve_sample({"sink": sink}, None, ({"sink": sink}, None))
     assert diag["parent_start"] == 1.0
@@ -236,6 +238,8 @@ def test_latest_peak_guessed_from_the_anchors_plane_is_the_same_answer(tmp_path)
     assert diag["parent_start"] == 1.0 and float(child.latest_peak_solves) == 2
     with pytest.raises(ValueError, match="latest_peak_guess"):
         ParametricLP(inputs, Settings(latest_peak=True), targets, peak_guess="plane")
+    with pytest.raises(ValueError, match="latest_peak_guess"):
+        ParametricLP(inputs, Settings(latest_peak=True), targets, peak_guess=0)
 
 
 def test_latest_peak_unreachable(tmp_path):
