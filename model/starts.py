@@ -34,9 +34,7 @@ def one_factor_move(parent: dict, params: dict) -> bool:
     uncertainty/engine/hubs.py, differ in every numeric parameter almost surely). Only such a
     parent's latest-peak trial bases are worth starting trials from; with no numeric parameter,
     at most half of the parameters moved. Decides a start, never a result."""
-    numeric = [
-        k for k, v in params.items() if isinstance(v, float | int) and not isinstance(v, bool)
-    ]
+    numeric = [k for k, v in params.items() if _numeric(v)]
     if numeric:
         return any(parent.get(k) == params[k] for k in numeric)
     moved = sum(parent.get(name) != value for name, value in params.items())

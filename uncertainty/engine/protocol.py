@@ -186,8 +186,7 @@ def evaluate_batch(
     parents : ndarray, shape (n, n_parameters), optional
         Stored inputs of each row's parent in the design (a NaN row: none;
         engine/anchors.py ``design_parents``, engine/hubs.py ``hub_design``), handed to a model
-        whose ``evaluate`` takes a
-        ``parent`` as ``(parent params, the parent's nearest anchor)``.
+        whose ``evaluate`` takes a ``parent`` as ``(parent params, the parent's nearest anchor)``.
     """
     prepare_worker()
     with _LOCK:
