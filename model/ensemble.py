@@ -41,14 +41,14 @@ class ChinaLP:
     latest_peak_guess : bool or "fit"
         With ``latest_peak``: search each sample's latest peak outward from a first guess
         instead of bisecting (5-6 trials): ``true`` (default) its anchor's answer (an LHS row
-        with a hub: the hub's; a Sobol AB row: its A row's); each anchor's own search runs once
-        per worker, ~20 s on the China LP, when a sample first needs it. ``"fit"``: the
-        least-squares plane through every anchor's answer (a Sobol AB row still guesses its A
-        row's): every anchor's search runs once per worker before its first sample (32 x ~23 s
-        on the China LP); on 20 rows of a 10,000-row LHS study, side by side, 2.60 trials on
-        average against 3.55 and x0.73 the search time, with 750 s of set-up against 247 s
-        (``python -m benchmarks.guesses``), so it pays once a worker evaluates more than ~150
-        rows. ``false``: bisect. The answer is the same every way; only
+        with a hub: the hub's; a Sobol AB row: its A row's). ``"fit"``: the least-squares plane
+        through every anchor's answer (a Sobol AB row still guesses its A row's); on 20 rows of
+        a 10,000-row LHS study, side by side, 2.60 trials on average against 3.55 and x0.73 the
+        search time (``python -m benchmarks.guesses``). The anchors' own searches (~20 s each on
+        the China LP; with ``"fit"`` all of them, else those the rows start from) run once per
+        run, spread over the workers by the engine and shared (:meth:`anchor_result`,
+        uncertainty/engine/shared.py), so the plane's extra set-up, the anchors no row starts
+        from, is paid once per study. ``false``: bisect. The answer is the same every way; only
         ``latest_peak_solves`` and the time differ.
     audit_share : float
         Share of samples (chosen by a hash of their parameters, so independent of order and
@@ -99,9 +99,28 @@ class ChinaLP:
 
     @property
     def prepares_all_anchors(self) -> bool:
-        """Whether every sample's first guess needs every anchor (``latest_peak_guess = "fit"``):
-        the engine then prepares them all, each under its own time limit, before a batch."""
+        """Whether every sample's first guess needs every anchor's latest peak
+        (``latest_peak_guess = "fit"``): the engine then computes every anchor's
+        (:meth:`anchor_result`), and prepares in a worker, each under its own time limit, any
+        whose result it did not share."""
         return self.lp.peak_fit and self.lp.latest_peak is not None
+
+    @property
+    def shares_anchor_results(self) -> bool:
+        """Whether the engine computes each anchor's latest peak (the first guess of its samples'
+        searches) once per run for every worker (uncertainty/engine/shared.py): with the
+        latest-peak search and a guess."""
+        return self.lp.latest_peak is not None and self.lp.peak_guess
+
+    def anchor_result(self, anchor: int) -> float | None:
+        """Anchor ``anchor``'s latest peak year (NaN if its search failed; None without the
+        search or a guess), searched here afresh for every worker."""
+        return self.lp.anchor_peak(anchor, fresh=True)
+
+    def set_anchor_results(self, results: list) -> None:
+        """Every anchor's latest peak as the engine computed it once per run (NaN: failed,
+        None: not computed); every sample guesses from these."""
+        self.lp.share_anchor_peaks(results)
 
     def evaluate(
         self, params: dict, anchor: int | None = None, parent: tuple | None = None

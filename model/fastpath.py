@@ -138,7 +138,7 @@ class ParametricLP(WarmStarts):
         self.anchors: list[dict] = []
         self._anchor_bases: dict[int, highspy.HighsBasis] = {}
         self._anchor_peaks: dict[int, float] = {}
-        self._plane = None  # :meth:`anchor_plane`
+        self._plane, self._shared = None, ()  # :meth:`anchor_plane`, :meth:`share_anchor_peaks`
         #: optima of rows solved from their anchors: their Sobol children's starts
         self._starts = StartCache()
 

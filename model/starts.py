@@ -123,6 +123,9 @@ class StartCache:
         self._entries.move_to_end(key)
         return self._entries[key]
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def put(self, key: str, basis: Any, peak: float | None = None, trials: dict | None = None):
         self._entries[key] = (basis, peak, trials)
         self._entries.move_to_end(key)
@@ -142,7 +145,19 @@ class WarmStarts:
         basis is the same in every process whatever ran before (uncertainty/engine/anchors.py).
         """
         self.anchors = [dict(a) for a in anchors]
-        self._anchor_bases, self._anchor_peaks, self._plane = {}, {}, None
+        self._anchor_bases, self._anchor_peaks, self._plane, self._shared = {}, {}, None, ()
+
+    def share_anchor_peaks(self, peaks: list) -> None:
+        """Every anchor's latest peak as the engine computed it once for the run
+        (uncertainty/engine/shared.py): a year, NaN where the anchor's search failed or ran out of
+        time, None where it was not computed (searched here should a sample need it). They
+        replace this process's own answers, so every worker guesses from the same ones."""
+        shared = tuple("nan" if p is not None and p != p else p for p in peaks)
+        if shared == self._shared:
+            return
+        self._anchor_peaks = {k: float(p) for k, p in enumerate(peaks) if p is not None}
+        self._plane, self._shared = None, shared
+        self._starts.clear()  # design rows' answers and trial bases found from other guesses
 
     def start_basis(self, anchor: int | None) -> highspy.HighsBasis:
         """The basis a sample starts from: the reference, or anchor ``anchor``'s optimum."""
@@ -153,14 +168,15 @@ class WarmStarts:
             self._anchor_bases[anchor] = self.highs.getBasis()
         return self._anchor_bases[anchor]
 
-    def anchor_peak(self, anchor: int | None) -> float | None:
+    def anchor_peak(self, anchor: int | None, fresh: bool = False) -> float | None:
         """The first guess of the latest-peak search of a sample starting from ``anchor``: the
-        anchor's own latest peak (its bisection from its optimum, once per process; NaN if it
-        failed), or None (no anchor, no search, or ``peak_guess`` off). Leaves the anchor's LP in
-        HiGHS: call it before applying a sample."""
+        anchor's own latest peak (as the engine shared it, :meth:`share_anchor_peaks`, else its
+        bisection from its optimum, once per process; NaN if it failed), or None (no anchor, no
+        search, or ``peak_guess`` off); ``fresh``: searched again (what the engine shares).
+        May leave the anchor's LP in HiGHS: call it before applying a sample."""
         if anchor is None or self.latest_peak is None or not self.peak_guess:
             return None
-        if anchor not in self._anchor_peaks:
+        if fresh or anchor not in self._anchor_peaks:
             try:  # no guess (a plain bisection) if the anchor's solve or search cannot run
                 self._solve_from(self.anchors[anchor], self.start_basis(anchor))
                 peak = self._latest_peak_here(None)
@@ -175,9 +191,10 @@ class WarmStarts:
 
     def first_guess(self, params: dict, anchor: int | None) -> float | None:
         """The first guess of the latest-peak search of a sample without a one-factor parent:
-        the anchors' plane at ``params`` (``latest_peak_guess = "fit"``: every anchor's own
-        search runs first, once per process, :meth:`anchor_plane`) or its anchor's answer
-        (:meth:`anchor_peak`). Leaves an anchor's LP in HiGHS: call it before applying a sample."""
+        the anchors' plane at ``params`` (``latest_peak_guess = "fit"``: every anchor's answer
+        first, shared by the engine or searched once per process, :meth:`anchor_plane`) or its
+        anchor's answer (:meth:`anchor_peak`). May leave an anchor's LP in HiGHS: call it before
+        applying a sample."""
         if self.peak_fit and self.latest_peak is not None:
             plane = self.anchor_plane()
             if plane is not None:

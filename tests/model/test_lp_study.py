@@ -12,6 +12,7 @@ from benchmarks.readme import performance_section
 from model.ensemble import ChinaLP
 from uncertainty.engine.anchors import anchor_points, design_parents, nearest_anchor
 from uncertainty.engine.hubs import hub_design
+from uncertainty.engine.protocol import model_spec
 from uncertainty.engine.run import run_study
 from uncertainty.study.sampling import sample_design
 from uncertainty.study.space import load_study
@@ -224,11 +225,35 @@ def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 
+def test_a_fit_study_records_every_anchors_answer_also_in_a_reused_worker(tmp_path):
+    """With ``latest_peak_guess = "fit"`` the engine computes and records every anchor's latest
+    peak, though the two rows start from fewer anchors - in a second run too, whose worker
+    process (loky keeps it) already holds the first run's shared answers."""
+    study = tmp_path / "study.toml"
+    text = study_text("example", 2, seed=5).replace(
+        '"parent_start"]', '"parent_start", "latest_peak_year"]'
+    )
+    study.write_text(
+        text.replace(
+            'data = "example"',
+            'data = "example"\nlatest_peak = true\nanchors = 4\nlatest_peak_guess = "fit"',
+        )
+    )
+    for name in ("first", "second"):
+        out = run_study(study, tmp_path / name, n_jobs=1, batch_size=2)
+        shared = json.loads((out / "manifest.json").read_text())["anchor_results"]
+        assert sorted(shared) == ["0", "1", "2", "3"], name
+        store = xr.open_zarr(out / "store.zarr").load()
+        assert (store.status.values == 1).all()
+        assert len(set(store.anchor.values.tolist())) < 4  # the rows alone would ask for fewer
+
+
 def test_lhs_rows_guessing_from_the_anchors_plane_whatever_the_batches(tmp_path):
     """``latest_peak_guess = "fit"``: every LHS row's search starts from the plane through the
-    anchors' answers (the engine prepares every anchor in each process first): the same store
-    bit for bit with one worker, two workers and batches cutting the hub groups, and a resume;
-    the same latest peaks as the default guess (only the trials differ)."""
+    anchors' answers (each anchor searched once per run and shared with every worker, recorded
+    in the manifest: the anchors' own latest peaks): the same store bit for bit with one worker,
+    two workers and batches cutting the hub groups, and a resume; the same latest peaks as the
+    default guess (only the trials differ)."""
     study = tmp_path / "study.toml"
     text = study_text("example", 16, seed=5).replace(
         '"parent_start"]', '"parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost"]'
@@ -241,6 +266,17 @@ def test_lhs_rows_guessing_from_the_anchors_plane_whatever_the_batches(tmp_path)
     stores = _three_stores(study, tmp_path, 16, 4, ("latest_peak_year", "latest_peak_solves"))
     a = stores[0]
     assert (a.status.values == 1).all()
+    shared = [
+        json.loads((tmp_path / run / "manifest.json").read_text())["anchor_results"]
+        for run in ("run1", "run2", "resumed")
+    ]
+    assert shared[0] == shared[1] == shared[2] and sorted(shared[0]) == ["0", "1", "2", "3"]
+    spec = model_spec(load_study(study))
+    model = ChinaLP({p.name: p.target for p in spec.parameters}, **spec.model_options)
+    model.set_anchors(list(spec.anchors))
+    own = [model.anchor_result(k) for k in range(4)]
+    assert own == [float(shared[0][str(k)]) for k in range(4)]
+    assert len(set(own)) > 1  # the plane is not flat: the guesses differ
     for b in stores[1:]:
         for name in ("inputs", "status", "cost", "iterations", "anchor", "parent_start",
                      "latest_peak_year", "latest_peak_solves", "delay_cost"):  # fmt: skip

@@ -51,3 +51,33 @@ def test_censored_answers_count_as_the_sentinels_and_missing_ones_are_left_out()
     slope, intercept = np.polyfit(x, y, 1)
     assert guess({"sink": 3.0}) == math.floor(intercept + 3 * slope + 0.5)
     assert plane_guess(anchors, [np.nan, None, 2030.0, np.nan, None], 2020, 2050) is None
+
+
+def test_answers_shared_by_the_engine_drive_the_plane_without_a_search_here():
+    """``share_anchor_peaks`` (the engine's answers, computed once per run): the plane and each
+    anchor's guess come from them, with no search in this process; a changed list replaces them
+    (and the design rows' cached starts); an anchor it leaves out (None) is searched here."""
+    from model.build import Settings
+    from model.fastpath import ParametricLP
+    from model.load import EXAMPLE_DATA, load_inputs
+
+    targets = {"sink": "natural_sink", "cost": "capex_scale:solar"}
+    lp = ParametricLP(
+        load_inputs(EXAMPLE_DATA), Settings(latest_peak=True), targets, peak_guess="fit"
+    )
+    anchors = [{"sink": s, "cost": c} for s, c in [(0.0, 0.6), (0.1, 1.4), (0.2, 0.9), (0.05, 1.1)]]
+    lp.set_anchors(anchors)
+    searched = []
+    lp._latest_peak_here = lambda guess: searched.append(guess) or 2033.0
+    shared = [2030.0, 2045.0, float("nan"), 2040.0]
+    lp.share_anchor_peaks(shared)
+    lp._starts.put("row", None, 2050.0)
+    point = {"sink": 0.15, "cost": 1.0}
+    low, high = lp.latest_peak.start - 1, float(lp.latest_peak.years[-1]) + 1
+    assert lp.first_guess(point, 0) == plane_guess(anchors, shared, low, high)(point)
+    assert [lp.anchor_peak(k) for k in (0, 1, 3)] == [2030.0, 2045.0, 2040.0]
+    assert math.isnan(lp.anchor_peak(2)) and searched == [] and "row" in lp._starts
+    lp.share_anchor_peaks([2031.0, 2045.0, None, 2040.0])
+    assert "row" not in lp._starts
+    assert lp.anchor_peak(0) == 2031.0 and searched == []
+    assert lp.anchor_peak(2) == 2033.0 and searched == [None]  # not shared: searched here

@@ -131,3 +131,27 @@ def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert main(["run", str(study), *out, "--backend", "dask"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'netua[dask]'" in err, err
+
+
+def test_anchor_results_are_shared_on_a_cluster_as_on_loky(tmp_path, cluster):
+    """Anchor results computed once per run (engine/shared.py) on a Dask cluster: the same
+    recorded results (a failure and a time-out as null) and the same samples as with loky."""
+    import json
+
+    from test_shared_anchors import _check_guesses, _study
+
+    local, _ = cluster
+    study, _ = _study(tmp_path, all_anchors=True, n=8)
+    runs = {
+        "loky": run_study(study, tmp_path / "loky", n_jobs=2, batch_size=2),
+        "dask": run_study(
+            study, tmp_path / "dask", batch_size=2, scheduler=local.scheduler_address
+        ),
+    }
+    shared = {k: json.loads((out / "manifest.json").read_text()) for k, out in runs.items()}
+    expected = {"0": 2030.0, "1": None, "2": None, "3": "inf"}
+    assert shared["dask"]["anchor_results"] == shared["loky"]["anchor_results"] == expected
+    stores = {
+        k: _check_guesses(out)[["inputs", "status", "guess", "anchor"]] for k, out in runs.items()
+    }
+    xr.testing.assert_identical(stores["dask"].drop_attrs(), stores["loky"].drop_attrs())

@@ -14,7 +14,9 @@ A study's ``model = "package.module:attr"`` names either
   not prepared (it would only be the start of a row whose parent fails). A model whose
   ``prepares_all_anchors`` is true (a sample's start uses every anchor: the China LP's plane of
   the anchors' latest peaks) has every anchor prepared before a batch's first row, each under
-  its own limit.
+  its own limit, unless the anchor's result is shared: a model whose ``shares_anchor_results``
+  is true gets each anchor's ``anchor_result(k)``, computed once per run (engine/shared.py), as
+  ``set_anchor_results(results)`` before a batch.
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -82,6 +84,8 @@ class ModelSpec:
     anchor_unit: tuple[tuple[float, ...], ...] = ()
     #: the model's ``evaluate`` takes a ``parent`` start (Sobol AB rows, LHS hubs: engine/hubs.py)
     parent_starts: bool = False
+    #: each anchor's result computed once per run (engine/shared.py; NaN failed, None not asked)
+    anchor_results: tuple[float | None, ...] = ()
 
     def cache_key(self) -> tuple[str, ...]:
         """Return the key of this model's evaluator in the per-process cache."""
@@ -162,14 +166,31 @@ def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]
 
 
 def model_info(spec: ModelSpec) -> dict[str, Any]:
-    """Set up the model (in a worker) and return its ``data_hash`` (None if it has none)."""
+    """Set up the model (in a worker) and return its ``data_hash`` (None if it has none),
+    whether it takes shared anchor results (engine/shared.py) and whether it needs every
+    anchor (``prepares_all_anchors``)."""
     prepare_worker()
     with _LOCK:
         obj, _ = get_evaluator(spec)
     data_hash = getattr(obj, "data_hash", None)
     if callable(data_hash):
         data_hash = data_hash()
-    return {"data_hash": None if data_hash is None else str(data_hash)}
+    shares = all(callable(getattr(obj, m, None)) for m in ("anchor_result", "set_anchor_results"))
+    return {
+        "data_hash": None if data_hash is None else str(data_hash),
+        "shares_anchor_results": shares and bool(getattr(obj, "shares_anchor_results", False)),
+        "all_anchors": bool(getattr(obj, "prepares_all_anchors", False)),
+    }
+
+
+def anchor_result(spec: ModelSpec, anchor: int) -> Any:
+    """Anchor ``anchor``'s result (in a worker, under the anchor's own time limit): what the
+    model's ``anchor_result`` returns, None when it raised or ran out of time."""
+    prepare_worker()
+    with _LOCK:
+        model, _ = get_evaluator(spec)
+        value = _prepare(spec, model.anchor_result, anchor, "an anchor's shared result")
+    return None if value is _TIMED_OUT else value
 
 
 def evaluate_batch(
@@ -191,6 +212,8 @@ def evaluate_batch(
     prepare_worker()
     with _LOCK:
         model, evaluate = get_evaluator(spec)
+        if spec.anchor_results:
+            model.set_anchor_results(list(spec.anchor_results))
         starts = anchor_starts(spec.parameters, spec.anchor_unit, rows)
         lineage = [None] * len(rows)
         if parents is not None and takes_parent(evaluate):
@@ -200,8 +223,10 @@ def evaluate_batch(
         prepare_anchor = getattr(model, "prepare_anchor", None)
         results: list[SampleResult | None] = [None] * len(rows)
         if callable(prepare_anchor) and getattr(model, "prepares_all_anchors", False):
+            shared = spec.anchor_results or (None,) * len(spec.anchors)
             for k in range(len(spec.anchors)):  # cached by the model: once per process
-                _prepare(spec, prepare_anchor, k, "an anchor")
+                if shared[k] is None:  # (a shared result makes it the rows' business only)
+                    _prepare(spec, prepare_anchor, k, "an anchor")
         for i in _in_groups(rows, parents, lineage):
             parent = lineage[i]
             if callable(prepare_anchor) and parent is not None and parent[1] is not None:

@@ -42,6 +42,7 @@ from uncertainty.engine.protocol import (
     model_info,
     model_spec,
 )
+from uncertainty.engine.shared import share_anchor_results
 from uncertainty.engine.worker import mark_parent
 from uncertainty.errors import ClusterError, ModelError, RunInterrupted, StoreError
 from uncertainty.store import Status, guard
@@ -171,6 +172,7 @@ def _run_locked(
         store.write_manifest(
             out, record_sitting(store.read_manifest(out), backend.name, backend.workers(), pending)
         )
+        spec = share_anchor_results(out, spec, plan, info, backend, notify)
         n_evaluated = _evaluate_pending(out, spec, plan, settings, backend)
     return _finish(out, plan, n_evaluated)
 

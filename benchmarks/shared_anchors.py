@@ -1,0 +1,102 @@
+"""The anchors' latest peaks searched once per run and shared, against searched by every worker,
+side by side in one run (uncertainty/engine/shared.py).
+
+Run: ``python -m benchmarks.shared_anchors [N] [WORKERS]`` (an LHS study of N rows, default 8,
+on WORKERS loky workers, default 2; ~20 min on the China data). The same ChinaLP study with the
+latest-peak search and ``latest_peak_guess = "fit"`` (the plane through every anchor's answer)
+runs twice through the engine: as it does now (each anchor's search once per run, spread over
+the workers, recorded in the manifest and handed to every worker) and as it did before
+(:class:`PerWorker`: every worker searches every anchor itself before its first batch). Prints
+and saves the wall times, their ratio, and each run's set-up (wall time minus the samples'
+elapsed shared among the workers) to ``results/benchmarks/shared_anchors.json``. The stores
+must agree bit for bit on the outputs (the same guesses, so the same trials), which it checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from benchmarks import save_json
+from benchmarks.fastpath import study_text
+from model.ensemble import ChinaLP
+from uncertainty.engine.run import run_study
+
+OUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "shared_anchors.json"
+OUTPUTS = ("cost", "iterations", "anchor", "latest_peak_year", "latest_peak_solves", "delay_cost")
+
+
+class PerWorker(ChinaLP):
+    """The China LP as the engine ran it before the anchors' results were shared: every worker
+    searches every anchor itself (``prepares_all_anchors``) before its first batch."""
+
+    shares_anchor_results = False
+
+
+def _study(folder: Path, n: int, model: str, data: str) -> Path:
+    text = study_text(data, n, seed=1).replace(
+        '"parent_start"]', '"parent_start", "latest_peak_year", "latest_peak_solves", "delay_cost"]'
+    )
+    text = text.replace('model = "model.ensemble:ChinaLP"', f'model = "{model}"')
+    text = text.replace(f'data = "{data}"', f'data = "{data}"\nlatest_peak = true\n'
+                        'latest_peak_guess = "fit"')  # fmt: skip
+    path = folder / f"{model.rsplit(':', 1)[1]}.toml"
+    path.write_text(text)
+    return path
+
+
+def main(n: int = 8, workers: int = 2, out: Path | None = OUT, data: str = "china") -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="netua-shared-"))
+    runs = {}
+    stores = {}
+    try:
+        for name, model in (("shared", "model.ensemble:ChinaLP"),
+                            ("per_worker", "benchmarks.shared_anchors:PerWorker")):  # fmt: skip
+            study = _study(folder, n, model, data)
+            start = time.perf_counter()
+            where = run_study(study, folder / name, n_jobs=workers, batch_size=1)
+            wall = time.perf_counter() - start
+            store = xr.open_zarr(where / "store.zarr").load()
+            samples = float(store.elapsed.sum())
+            runs[name] = {
+                "wall_s": wall,
+                "samples_elapsed_s": samples,
+                "setup_s": wall - samples / workers,
+                "ok": int((store.status.values == 1).sum()),
+            }
+            stores[name] = store
+            print(
+                f"{name:10s} wall {wall:7.1f} s, set-up {runs[name]['setup_s']:7.1f} s", flush=True
+            )
+        for output in OUTPUTS:
+            np.testing.assert_array_equal(
+                stores["shared"][output].values, stores["per_worker"][output].values, output
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result = {
+        "data": data,
+        "rows": n,
+        "workers": workers,
+        "anchors": ChinaLP.default_anchors,
+        "runs": runs,
+        "wall_per_worker_over_shared": runs["per_worker"]["wall_s"] / runs["shared"]["wall_s"],
+        "setup_per_worker_over_shared": runs["per_worker"]["setup_s"] / runs["shared"]["setup_s"],
+        "same_outputs": list(OUTPUTS),
+    }
+    print(
+        f"per-worker searches / shared: wall x{result['wall_per_worker_over_shared']:.2f}, "
+        f"set-up x{result['setup_per_worker_over_shared']:.2f}"
+    )
+    save_json(result, out)
+    return result
+
+
+if __name__ == "__main__":
+    main(*map(int, sys.argv[1:3]))

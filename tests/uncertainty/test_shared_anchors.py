@@ -1,0 +1,140 @@
+"""Anchor results computed once per run and shared with every worker (engine/shared.py): each
+anchor's result computed once whatever the number of workers, recorded in the manifest (a
+failure or a time-out as null, an infinite result as "inf"), handed to every sample, and read
+back, not computed again, when the run grows."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+from uncertainty.engine.run import run_study
+
+SHARING = """
+import json
+import os
+import time
+
+LOG = {log!r}
+DIE = {die!r}
+
+
+class Share:
+    default_anchors = 4
+    shares_anchor_results = True
+    prepares_all_anchors = {all_anchors!r}
+
+    def __init__(self, targets):
+        self.results = None
+
+    def set_anchors(self, anchors):
+        self.anchors = anchors
+
+    def anchor_result(self, anchor):
+        with open(LOG, "a") as fh:
+            fh.write(json.dumps([os.getpid(), anchor]) + "\\n")
+        if DIE and anchor == 0:
+            os._exit(3)  # kills its worker process
+        if anchor == 1:
+            raise RuntimeError("this anchor has no answer")
+        if anchor == 2:
+            time.sleep(5)  # beyond the anchor's time limit
+        if anchor == 3:
+            return float("inf")
+        return 2030.0 + anchor
+
+    def set_anchor_results(self, results):
+        self.results = list(results)
+
+    def evaluate(self, params, anchor=None):
+        value = self.results[anchor]
+        return {{"y": params["x"], "anchor": float(anchor),
+                 "guess": float("nan") if value is None else value}}
+"""
+
+EXPECTED = {0: 2030.0, 1: math.nan, 2: math.nan, 3: math.inf}
+
+
+def _study(tmp_path, all_anchors: bool, n: int, die: bool = False):
+    log = tmp_path / "log.jsonl"
+    (tmp_path / "share.py").write_text(
+        SHARING.format(log=str(log), all_anchors=all_anchors, die=die)
+    )
+    study = tmp_path / "study.toml"
+    study.write_text(
+        f'[study]\nname = "share"\nmodel = "share:Share"\nsampler = "mc"\nn = {n}\nseed = 3\n'
+        'outputs = ["y", "anchor", "guess"]\ntimeout = 1.0\n\n'
+        '[parameters.x]\ndistribution = "uniform"\nlower = 0\nupper = 1\n\n'
+        '[parameters.z]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'
+    )
+    return study, log
+
+
+def _computed(log) -> list[int]:
+    return [anchor for _, anchor in map(json.loads, log.read_text().splitlines())]
+
+
+def _check_guesses(out, expected=EXPECTED):
+    store = xr.open_zarr(out / "store.zarr").load()
+    assert (store.status.values == 1).all(), (out / "failures.jsonl").read_text()
+    for anchor, guess in zip(store.anchor.values, store.guess.values, strict=True):
+        np.testing.assert_array_equal(guess, expected[int(anchor)])
+    return store
+
+
+def test_every_anchor_is_computed_once_for_all_workers_and_read_back_on_resume(tmp_path):
+    """A model that needs every anchor (``prepares_all_anchors``): four anchors computed once in
+    all, over two workers; the manifest records them (failed and timed-out as null, +inf as
+    "inf"); every sample gets its anchor's; resuming or growing the run computes none again."""
+    study, log = _study(tmp_path, all_anchors=True, n=8)
+    out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
+    assert sorted(_computed(log)) == [0, 1, 2, 3]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["anchor_results"] == {"0": 2030.0, "1": None, "2": None, "3": "inf"}
+    _check_guesses(out)
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    status[4:] = 0  # killed after four samples: the resume evaluates the rest
+    out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
+    assert sorted(_computed(log)) == [0, 1, 2, 3]  # read back, not computed again
+    _check_guesses(out)
+    study.write_text(study.read_text().replace("n = 8", "n = 16"))
+    out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    assert sorted(_computed(log)) == [0, 1, 2, 3]  # read back, not computed again
+    assert len(_check_guesses(out).status) == 16
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_only_the_anchors_the_rows_start_from_are_computed(tmp_path, n_jobs):
+    """Without ``prepares_all_anchors`` only the anchors of pending rows are computed, each once;
+    a grown run computes those its new rows add and no other."""
+    study, log = _study(tmp_path, all_anchors=False, n=2)
+    out = run_study(study, tmp_path / "o", n_jobs=n_jobs, batch_size=1)
+    first = _check_guesses(out)
+    used = sorted({int(a) for a in first.anchor.values})
+    assert sorted(_computed(log)) == used
+    assert len(used) < 4  # the test can tell "used" from "all"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(map(int, manifest["anchor_results"])) == used
+    study.write_text(study.read_text().replace("n = 2", "n = 32"))
+    out = run_study(study, tmp_path / "o", n_jobs=n_jobs, batch_size=4)
+    grown = _check_guesses(out)
+    now = sorted({int(a) for a in grown.anchor.values})
+    assert len(now) > len(used)
+    assert sorted(_computed(log)) == now  # each anchor once over both runs
+
+
+def test_an_anchor_that_kills_its_worker_has_no_result_and_spoils_no_other(tmp_path):
+    """Anchor 0's computation kills its worker: the anchors running beside it are computed
+    again and keep their results; anchor 0 has none (null), tried three times (with the others,
+    again with those that died beside it, then alone); every sample is still evaluated."""
+    study, log = _study(tmp_path, all_anchors=True, n=8, die=True)
+    out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["anchor_results"] == {"0": None, "1": None, "2": None, "3": "inf"}
+    assert _computed(log).count(0) == 3
+    _check_guesses(out, {**EXPECTED, 0: math.nan})

@@ -1,0 +1,183 @@
+"""Results a model computes once per warm-start anchor and run, shared with every worker.
+
+The China LP's latest-peak search starts each sample from a first guess read from the anchors'
+own answers (its nearest anchor's latest peak, or the plane through all of them, model/starts.py).
+Each worker used to search every anchor it needed itself: ~20 s per anchor, repeated in every
+worker (with ``latest_peak_guess = "fit"`` all 32 anchors in each of 64 workers), and a time
+limit that cut one worker's search short gave that worker, and no other, a different plane.
+Instead the engine asks for each anchor's result once per run, spread over the workers, each
+under the anchor's own time limit; records them in the store's manifest (``anchor_results``:
+anchor index -> number, ``"inf"`` or ``"-inf"`` for an infinite one, null when the anchor's
+computation failed or timed out); and hands the
+same list to every worker before its first sample. A resumed or extended run reads them back
+and computes only anchors it has not asked for before. Results depend on the study and the
+model alone, never on ``n_jobs``, batch size, backend or resume (tests/uncertainty/
+test_shared_anchors.py).
+
+A model class opts in with (:mod:`uncertainty.engine.protocol`):
+
+- ``shares_anchor_results``: true when it wants them (read once, in a worker);
+- ``anchor_result(k)``: a number (or None) computed from anchor ``k``, in a worker;
+- ``set_anchor_results(results)``: every anchor's result before a batch: a float (NaN where the
+  anchor's computation failed or timed out) or None where it was not asked for (the model then
+  computes it itself should it need it).
+
+The anchors asked for are those the pending rows start from (a row's nearest anchor; for a row
+with a parent, a Sobol AB row or an LHS row behind its hub, the parent's), or every anchor when
+the model's ``prepares_all_anchors`` is true. An anchor whose worker dies is tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from uncertainty import store
+from uncertainty.engine.anchors import anchor_starts
+from uncertainty.engine.backends import Backend, WorkerDied
+from uncertainty.engine.batches import Plan
+from uncertainty.engine.protocol import ModelSpec, anchor_result
+from uncertainty.errors import ClusterError, ModelError, RunInterrupted
+from uncertainty.store.format import Status
+
+logger = logging.getLogger(__name__)
+
+#: the manifest's key of the shared results
+KEY = "anchor_results"
+
+
+def share_anchor_results(
+    out: Path,
+    spec: ModelSpec,
+    plan: Plan,
+    info: dict[str, Any],
+    backend: Backend,
+    notify: Callable[[str], None],
+) -> ModelSpec:
+    """``spec`` with the anchors' shared results (unchanged when the model takes none): read
+    from the store's manifest, the missing ones computed in the workers, each recorded as it
+    arrives (a run stopped meanwhile keeps them)."""
+    if not info.get("shares_anchor_results") or not spec.anchors:
+        return spec
+    stored = stored_results(store.read_manifest(out))
+    pending = plan.status == Status.PENDING
+    wanted = range(len(spec.anchors)) if info.get("all_anchors") else used_anchors(spec, plan)
+    missing = [k for k in wanted if k not in stored] if pending.any() else []
+    if missing:
+        notify(f"anchors: computing {len(missing)} anchors' results once for every worker")
+        started = time.monotonic()
+
+        def record(k: int, value: float | None) -> None:
+            stored[k] = value
+            manifest = store.read_manifest(out)
+            results = {str(j): _encode(stored[j]) for j in sorted(stored)}
+            store.write_manifest(out, {**manifest, KEY: results})
+
+        try:
+            compute_results(spec, backend, missing, record)
+        except KeyboardInterrupt:
+            backend.interrupt()
+            raise RunInterrupted(str(out), int(np.sum(~pending)), len(pending)) from None
+        except ClusterError:
+            raise
+        except Exception as exc:
+            raise ModelError(
+                f"computing the anchors' shared results of model {spec.model!r} failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        failed = sum(stored[k] is None for k in missing)
+        notify(
+            f"anchors: {len(missing)} results computed in {time.monotonic() - started:.0f} s"
+            + (f" ({failed} failed)" if failed else "")
+        )
+    results = tuple(
+        None if k not in stored else (math.nan if stored[k] is None else float(stored[k]))
+        for k in range(len(spec.anchors))
+    )
+    return replace(spec, anchor_results=results)
+
+
+def stored_results(manifest: dict[str, Any]) -> dict[int, float | None]:
+    """The anchor results a manifest records (anchor index -> number or None)."""
+    return {int(k): None if v is None else float(v) for k, v in (manifest.get(KEY) or {}).items()}
+
+
+def used_anchors(spec: ModelSpec, plan: Plan) -> list[int]:
+    """The anchors the pending rows start from: a row's nearest, or for a row with a parent
+    (a Sobol AB row, an LHS row behind its hub) the parent's nearest (the row's own is only the
+    fallback of a parent without an optimum: the worker computes it then)."""
+    pending = np.flatnonzero(plan.status == Status.PENDING)
+    has = np.zeros(len(pending), dtype=bool)
+    if plan.parents is not None:
+        has = plan.parents[pending] >= 0
+    starts = plan.inputs[pending[~has]]
+    if has.any():
+        starts = np.concatenate([starts, plan.inputs[plan.parents[pending[has]]]])
+    used = anchor_starts(spec.parameters, spec.anchor_unit, starts)
+    return sorted({k for k in used if k is not None})
+
+
+def compute_results(
+    spec: ModelSpec, backend: Backend, anchors: list[int], record: Callable[[int, Any], None]
+) -> None:
+    """Each anchor's result, one task per anchor spread over the workers, handed to ``record``
+    as it arrives (None: failed or timed out). Anchors whose worker died (a dying worker takes
+    the tasks running beside it along, and loky kills the whole pool when a task overruns the
+    outside limit, whose clock may start while the task still waits in the queue) are tried
+    again together, then, dying again, one at a time; only an anchor whose worker dies while it
+    runs alone has no result, whatever ran beside it."""
+    for attempt in range(3):
+        if attempt < 2:
+            submitted = {backend.submit(anchor_result, spec, k, samples=1): k for k in anchors}
+            anchors = _collect(backend, submitted, record)
+        else:
+            anchors = [k for k in anchors if _collect(backend, _one(spec, backend, k), record)]
+        if not anchors:
+            return
+    for k in anchors:
+        record(k, None)
+
+
+def _one(spec: ModelSpec, backend: Backend, anchor: int) -> dict[Any, int]:
+    return {backend.submit(anchor_result, spec, anchor, samples=1): anchor}
+
+
+def _collect(
+    backend: Backend, futures: dict[Any, int], record: Callable[[int, Any], None]
+) -> list[int]:
+    """Wait for ``futures`` (future -> anchor), recording each result; return the anchors whose
+    worker died."""
+    died = []
+    while futures:
+        for future in backend.wait_first(list(futures)):
+            k = futures.pop(future)
+            try:
+                value = backend.result(future)
+            except WorkerDied as exc:
+                logger.warning("anchor %d: its worker died (%s)", k, exc)
+                died.append(k)
+            else:
+                record(k, _number(value))
+    return sorted(died)
+
+
+def _number(value: Any) -> float | None:
+    """A result as a float (infinite ones kept: the China LP's censored latest peaks), None when
+    it is missing or NaN."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _encode(value: float | None) -> float | str | None:
+    """A result as plain JSON: an infinite one as ``"inf"`` or ``"-inf"``."""
+    return value if value is None or math.isfinite(value) else str(value)
