@@ -90,7 +90,8 @@ def _check_guesses(out, expected=EXPECTED):
 def test_every_anchor_is_computed_once_for_all_workers_and_read_back_on_resume(tmp_path):
     """A model that needs every anchor (``prepares_all_anchors``): four anchors computed once in
     all, over two workers; the manifest records them (failed and timed-out as null, +inf as
-    "inf"); every sample gets its anchor's; resuming or growing the run computes none again."""
+    "inf"); every sample gets its anchor's; resuming or growing the run computes none again,
+    starting over (``fresh``) computes them all again."""
     study, log = _study(tmp_path, all_anchors=True, n=8)
     out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     assert sorted(_computed(log)) == [0, 1, 2, 3]
@@ -106,6 +107,9 @@ def test_every_anchor_is_computed_once_for_all_workers_and_read_back_on_resume(t
     out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
     assert sorted(_computed(log)) == [0, 1, 2, 3]  # read back, not computed again
     assert len(_check_guesses(out).status) == 16
+    out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=2, fresh=True)
+    assert sorted(_computed(log)) == [0, 0, 1, 1, 2, 2, 3, 3]  # a new store: computed again
+    _check_guesses(out)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
