@@ -8,8 +8,8 @@ limit that cut one worker's search short gave that worker, and no other, a diffe
 Instead the engine asks for each anchor's result once per run, spread over the workers, each
 under the anchor's own time limit; records them in the store's manifest (``anchor_results``:
 anchor index -> number, ``"inf"`` or ``"-inf"`` for an infinite one, null when the anchor's
-computation failed or timed out); and hands the
-same list to every worker before its first sample. A resumed or extended run reads them back
+computation failed or timed out); and hands the same list to every worker before its first
+sample. A resumed or extended run reads them back
 and computes only anchors it has not asked for before. Results depend on the study and the
 model alone, never on ``n_jobs``, batch size, backend or resume (tests/uncertainty/
 test_shared_anchors.py).
@@ -66,7 +66,8 @@ def share_anchor_results(
     arrives (a run stopped meanwhile keeps them)."""
     if not info.get("shares_anchor_results") or not spec.anchors:
         return spec
-    stored = stored_results(store.read_manifest(out))
+    manifest = store.read_manifest(out)  # this run holds the folder's lock: none writes it but us
+    stored = stored_results(manifest)
     pending = plan.status == Status.PENDING
     wanted = range(len(spec.anchors)) if info.get("all_anchors") else used_anchors(spec, plan)
     missing = [k for k in wanted if k not in stored] if pending.any() else []
@@ -76,9 +77,8 @@ def share_anchor_results(
 
         def record(k: int, value: float | None) -> None:
             stored[k] = value
-            manifest = store.read_manifest(out)
-            results = {str(j): _encode(stored[j]) for j in sorted(stored)}
-            store.write_manifest(out, {**manifest, KEY: results})
+            manifest[KEY] = {str(j): _encode(stored[j]) for j in sorted(stored)}
+            store.write_manifest(out, manifest)
 
         try:
             compute_results(spec, backend, missing, record)
@@ -133,20 +133,16 @@ def compute_results(
     outside limit, whose clock may start while the task still waits in the queue) are tried
     again together, then, dying again, one at a time; only an anchor whose worker dies while it
     runs alone has no result, whatever ran beside it."""
-    for attempt in range(3):
-        if attempt < 2:
-            submitted = {backend.submit(anchor_result, spec, k, samples=1): k for k in anchors}
-            anchors = _collect(backend, submitted, record)
-        else:
-            anchors = [k for k in anchors if _collect(backend, _one(spec, backend, k), record)]
-        if not anchors:
-            return
-    for k in anchors:
-        record(k, None)
+    died = _collect(backend, _submit(spec, backend, anchors), record)
+    died = _collect(backend, _submit(spec, backend, died), record)  # together again
+    for k in died:  # dying again: alone
+        if _collect(backend, _submit(spec, backend, [k]), record):
+            record(k, None)
 
 
-def _one(spec: ModelSpec, backend: Backend, anchor: int) -> dict[Any, int]:
-    return {backend.submit(anchor_result, spec, anchor, samples=1): anchor}
+def _submit(spec: ModelSpec, backend: Backend, anchors: list[int]) -> dict[Any, int]:
+    """One task per anchor: future -> anchor."""
+    return {backend.submit(anchor_result, spec, k, samples=1): k for k in anchors}
 
 
 def _collect(
