@@ -385,4 +385,8 @@ def format_result(r: dict) -> str:
     if "scale_10000" in r:
         hours = r["scale_10000"]["hours"]
         lines.append("10,000 samples: " + ", ".join(f"{k} {v:.2f} h" for k, v in hours.items()))
+        for design, h in r["scale_10000"].get("latest_peak", {}).get("hours", {}).items():
+            lines.append(
+                f"  with the latest-peak search, {design}, 2 workers: {h['loky_2_workers']:.1f} h"
+            )
     return "\n".join(lines)

@@ -215,6 +215,23 @@ def _scale_lines(r: dict) -> list[str]:
             + " (the same with (b)'s solve scaled, for the share of rows started from a hub, by"
             " their measured time ratio to their anchor start)."
         )
+    if "latest_peak" in scale:
+        peak = scale["latest_peak"]
+        names = {
+            "anchor_starts": "rows from their anchor",
+            "lhs_hubs": "LHS behind hubs",
+            "sobol": "Sobol",
+        }
+        lines[-1] += (
+            " With the latest-peak search ("
+            + "; ".join(
+                f"{names[d]} {peak['seconds_per_row'][d]:.1f} s per row: "
+                + ", ".join(f"{k.replace('_', ' ')} {v:.2f} h" for k, v in h.items())
+                for d, h in peak["hours"].items()
+            )
+            + f"; {peak['seconds_per_anchor_search']:.0f} s per anchor's own search). "
+            + " ".join(peak["assumptions"].split())
+        )
     return lines
 
 

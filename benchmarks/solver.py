@@ -147,4 +147,5 @@ def _search_costs(
         f"{prefix}_search_median_s": med(searches),
         f"{prefix}_trials_median": med(trials),
         f"{prefix}_anchor_setup_s": setup,
+        f"{prefix}_anchors": len(set(starts)),
     }

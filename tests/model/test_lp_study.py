@@ -188,6 +188,42 @@ def test_scale_estimate_reproduces_the_measured_run_and_grows_with_the_samples()
     assert big["hours_sobol"]["loky_2_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 1.8 / 2)
 
 
+def test_scale_estimate_with_the_latest_peak_search_adds_each_rows_search_and_the_anchors():
+    """With the latest-peak search each row adds the search measured on rows of its kind (a
+    Sobol AB row, their share, its cheaper search from A's answer) and the run searches each
+    anchor once, the anchors spread over the workers (ceil(32 / W) searches each)."""
+    from benchmarks.engine import scale_estimate
+
+    result = {
+        "engine_samples": 32,
+        "samples_per_second_2_workers": 32 / 100.0,  # set-up 60 s per worker, 2.5 s per sample
+        "engine_elapsed_mean_2_workers_s": 2.5,
+        "fast_median_s": 1.8,
+        "sobol_fast_median_s": 1.1,  # a Sobol row solves in 1.8 s
+        "anchors": 32,
+        "multi_solve_search_median_s": 10.0,  # from the anchor's answer
+        "multi_solve_anchor_setup_s": 60.0,  # two anchors: 30 s each
+        "multi_solve_samples": 3,
+        "multi_solve_anchors": 2,
+        "multi_solve_sobol_search_median_s": 4.0,
+        "sobol_parent_share": 0.75,
+    }
+    peak = scale_estimate(result, n=10_000)["latest_peak"]
+    assert peak["seconds_per_anchor_search"] == pytest.approx(30.0)
+    assert peak["seconds_per_row"]["anchor_starts"] == pytest.approx(12.5)
+    assert peak["seconds_per_row"]["sobol"] == pytest.approx(1.8 + 0.75 * 4.0 + 0.25 * 10.0)
+    assert "lhs_hubs" not in peak["seconds_per_row"]  # not measured
+    hours = peak["hours"]
+    assert hours["anchor_starts"]["loky_2_workers"] * 3600 == pytest.approx(
+        60.0 + 16 * 30.0 + 10_000 * 12.5 / 2
+    )
+    assert hours["sobol"]["loky_64_workers"] * 3600 == pytest.approx(
+        60.0 + 1 * 30.0 + 10_000 * 7.3 / 64
+    )
+    del result["multi_solve_search_median_s"]  # no search measured: no projection
+    assert "latest_peak" not in scale_estimate(result)
+
+
 def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
     """An LHS design of the LP is stored grouped behind hubs (uncertainty/engine/hubs.py): a row
     nearer its hub than its anchor starts from the hub's optimum and searches its latest peak
