@@ -97,6 +97,11 @@ class ChinaLP:
         """The study's warm-start anchors (parameter sets), from the engine."""
         self.lp.set_anchors(anchors)
 
+    def set_parameters(self, parameters: list) -> None:
+        """The study's parameters (uncertainty.study.space.Parameter), from the engine: which
+        are choices, whose values (numbers too) a hub shares with its rows."""
+        self.lp.set_choices(p.name for p in parameters if p.distribution.kind == "choice")
+
     @property
     def prepares_all_anchors(self) -> bool:
         """Whether every sample's first guess needs every anchor's latest peak

@@ -28,13 +28,15 @@ logger = logging.getLogger(__name__)
 SIZE = 64
 
 
-def one_factor_move(parent: dict, params: dict) -> bool:
-    """Whether ``params`` moved from ``parent`` along some factors only: some numeric parameter
-    is unchanged (a Sobol AB row keeps every factor but one of its A row; an LHS row and its hub,
-    uncertainty/engine/hubs.py, differ in every numeric parameter almost surely). Only such a
-    parent's latest-peak trial bases are worth starting trials from; with no numeric parameter,
-    at most half of the parameters moved. Decides a start, never a result."""
-    numeric = [k for k, v in params.items() if _numeric(v)]
+def one_factor_move(parent: dict, params: dict, choices=()) -> bool:
+    """Whether ``params`` moved from ``parent`` along some factors only: some continuous
+    parameter is unchanged (a Sobol AB row keeps every factor but one of its A row; an LHS row
+    and its hub, uncertainty/engine/hubs.py, differ in every continuous parameter almost surely,
+    and share every choice). ``choices``: names of the study's choice parameters, whose values
+    may be numbers (a neutrality year of 2055 or 2060) and count as categories. Only such a
+    parent's latest-peak trial bases are worth starting trials from; with no continuous
+    parameter, at most half of the parameters moved. Decides a start, never a result."""
+    numeric = [k for k, v in params.items() if _numeric(v) and k not in choices]
     if numeric:
         return any(parent.get(k) == params[k] for k in numeric)
     moved = sum(parent.get(name) != value for name, value in params.items())
@@ -138,6 +140,14 @@ class WarmStarts:
     provides ``highs``, ``compiled``, ``apply_vectors``, ``_warm_solve``, ``ref_basis``,
     ``latest_peak``, ``peak_guess``, ``peak_fit`` and the caches)."""
 
+    #: names of the study's choice parameters (:meth:`set_choices`)
+    choices: frozenset = frozenset()
+
+    def set_choices(self, names) -> None:
+        """Names of the study's choice parameters (from the engine): a kept choice, numeric or
+        not, does not make a parent a one-factor move (:func:`one_factor_move`)."""
+        self.choices = frozenset(names)
+
     def set_anchors(self, anchors: list[dict]) -> None:
         """Warm-start anchors: parameter sets whose optimal bases samples may start from.
 
@@ -220,7 +230,7 @@ class WarmStarts:
         basis, guess, starts = (None, None, None) if parent is None else self.parent_start(parent)
         if basis is None:
             return self.start_basis(anchor), self.first_guess(params, anchor), None, False
-        if not one_factor_move(parent[0], params):
+        if not one_factor_move(parent[0], params, self.choices):
             starts = None  # an LHS hub: its trial bases took x1.0-1.6 the interior point's time
             if self.peak_fit:
                 guess = self.first_guess(params, anchor)

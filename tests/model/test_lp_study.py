@@ -261,6 +261,30 @@ def test_lhs_rows_start_from_their_hub_whatever_the_batches(tmp_path):
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 
+def test_lhs_rows_behind_a_hub_sharing_a_numeric_choice_do_not_take_its_trial_bases(tmp_path):
+    """A hub's rows share its choices, numeric ones too (a discount rate of 4 or 8 %): the engine
+    names the study's choices to the model (``set_parameters``), so such a row is still no
+    one-factor move and its trials do not start from the hub's (x1.0-1.6 the interior point's
+    time on the China LP), as in the study without the choice."""
+    study = tmp_path / "study.toml"
+    text = study_text("example", 16, seed=5).replace(
+        '"parent_start"]', '"parent_start", "latest_peak_year", "latest_peak_warm_trials"]'
+    )
+    uniform = 'distribution = "uniform"\nlower = 0.03\nupper = 0.1\ntarget = "discount_rate"'
+    assert uniform in text
+    text = text.replace(uniform, 'distribution = "choice"\nchoices = [0.04, 0.08]\n'
+                        'target = "discount_rate"')  # fmt: skip
+    study.write_text(
+        text.replace('data = "example"', 'data = "example"\nlatest_peak = true\nanchors = 2')
+    )
+    store = xr.open_zarr(run_study(study, tmp_path / "run", n_jobs=1) / "store.zarr").load()
+    assert (store.status.values == 1).all()
+    kids = np.flatnonzero(store.parent_start.values == 1)
+    assert len(kids) >= 4
+    assert np.isfinite(store.latest_peak_year.values[kids]).any()  # the kids searched
+    assert (store.latest_peak_warm_trials.values[kids] == 0).all()
+
+
 def test_a_fit_study_records_every_anchors_answer_also_in_a_reused_worker(tmp_path):
     """With ``latest_peak_guess = "fit"`` the engine computes and records every anchor's latest
     peak, though the two rows start from fewer anchors - in a second run too, whose worker

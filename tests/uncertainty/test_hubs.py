@@ -132,6 +132,20 @@ def test_one_factor_move_tells_a_sobol_parent_from_a_hub():
     assert one_factor_move({"p": "a", "q": "b", "r": "c"}, {"p": "z", "q": "b", "r": "c"})
 
 
+def test_a_numeric_choice_kept_is_no_one_factor_move():
+    """A hub and its rows share every choice (uncertainty/engine/hubs.py), numeric ones too (a
+    neutrality year of 2055 or 2060): named as choices they do not make a hub's row a one-factor
+    move, as a continuous factor kept by a Sobol AB row does."""
+    from model.starts import one_factor_move
+
+    hub = {"x": 1.0, "y": 2.0, "year": 2060}
+    row = {"x": 1.1, "y": 2.1, "year": 2060}
+    assert not one_factor_move(hub, row, choices={"year"})
+    assert one_factor_move(hub, {**hub, "x": 1.5}, choices={"year"})  # a Sobol AB row
+    assert one_factor_move(hub, {**hub, "year": 2055}, choices={"year"})  # the choice moved
+    assert not one_factor_move({"year": 2060, "k": 1}, {"year": 2055, "k": 2}, {"year", "k"})
+
+
 def test_a_batch_evaluates_each_row_right_after_its_parents_group():
     """A Sobol block [A, AB1, AB2, BA1, BA2, B] runs as A, AB1, AB2, B, BA1, BA2; an LHS batch
     [hub, kid, kid, hub2, kid2] keeps its order; a row whose parent is in another batch stays

@@ -5,8 +5,9 @@ A study's ``model = "package.module:attr"`` names either
 - a function, called per sample as ``f(**params)``, or
 - a class (the fast path): each worker process instantiates it once as ``cls(targets={name:
   target}, **model_options)`` and calls ``instance.evaluate(params)`` per sample. A class with
-  ``set_anchors(anchors)`` is handed the study's warm-start anchors once and called as
-  ``instance.evaluate(params, anchor=k)`` with each sample's nearest anchor
+  ``set_parameters(parameters)`` is handed the study's parameters (name, distribution, target)
+  once; one with ``set_anchors(anchors)`` is handed the study's warm-start anchors once and
+  called as ``instance.evaluate(params, anchor=k)`` with each sample's nearest anchor
   (:mod:`uncertainty.engine.anchors`); one whose ``evaluate`` also takes ``parent`` gets a Sobol
   AB row's parent as ``parent=(params, anchor)``. Optional ``prepare_anchor(k)`` and
   ``prepare_parent(parent)`` set those starts up before the sample, under their own time limit;
@@ -93,7 +94,9 @@ class ModelSpec:
         paths = json.dumps(self.search_paths)
         helpers = json.dumps(self.helper_hashes, sort_keys=True)
         anchors = json.dumps(self.anchors, sort_keys=True, default=str)
-        return (self.model, options, paths, str(self.source_hash), helpers, anchors)
+        # the instance is built with the parameters' targets and handed the parameters
+        parameters = json.dumps([p.spec() for p in self.parameters], default=str)
+        return (self.model, options, paths, str(self.source_hash), helpers, anchors, parameters)
 
 
 class SampleResult(NamedTuple):
@@ -156,6 +159,8 @@ def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]
         if isinstance(obj, type):
             targets = {p.name: p.target for p in spec.parameters}
             instance = obj(targets=targets, **spec.model_options)
+            if callable(getattr(instance, "set_parameters", None)):
+                instance.set_parameters(list(spec.parameters))
             if spec.anchors:
                 instance.set_anchors(list(spec.anchors))
             _CACHE[key] = (instance, instance.evaluate)
