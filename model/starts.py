@@ -35,7 +35,9 @@ def one_factor_move(parent: dict, params: dict, choices=()) -> bool:
     and share every choice). ``choices``: names of the study's choice parameters, whose values
     may be numbers (a neutrality year of 2055 or 2060) and count as categories. Only such a
     parent's latest-peak trial bases are worth starting trials from; with no continuous
-    parameter, at most half of the parameters moved. Decides a start, never a result."""
+    parameter, at most half of the parameters moved. Decides a start, never a result. Without
+    two continuous parameters a Sobol AB row cannot be told from a hub's row this way (it then
+    starts its trials as a hub's row does: from the interior point)."""
     numeric = [k for k, v in params.items() if _numeric(v) and k not in choices]
     if numeric:
         return any(parent.get(k) == params[k] for k in numeric)
@@ -43,14 +45,15 @@ def one_factor_move(parent: dict, params: dict, choices=()) -> bool:
     return 2 * moved <= len(params)
 
 
-def plane_guess(anchors: list[dict], answers: list, low: float, high: float):
+def plane_guess(anchors: list[dict], answers: list, low: float, high: float, choices=()):
     """The least-squares plane through the anchors' latest peaks, as a first guess for samples.
 
     ``answers[k]`` is anchor ``k``'s latest peak year (None or NaN: no answer, left out; -inf and
     +inf, censored, count as ``low`` and ``high``: the searched years' sentinels). A numeric
-    parameter is one coordinate (centred and scaled over the anchors), a choice one 0/1
-    coordinate per value the anchors take but the first (a value no anchor takes counts as the
-    first); parameters equal at every anchor are left out.
+    parameter is one coordinate (centred and scaled over the anchors), a choice (a parameter
+    named in ``choices`` or with a value that is no number) one 0/1 coordinate per value the
+    anchors take but the first (a value no anchor takes counts as the first); parameters equal
+    at every anchor are left out.
     Returns ``params -> year`` (the plane's value rounded to a whole year) or None with fewer
     than two answers. A function of the anchors and their answers alone, so the same in every
     process. On 24 rows of a 10,000-row LHS study of the China LP the plane through its 32
@@ -63,12 +66,12 @@ def plane_guess(anchors: list[dict], answers: list, low: float, high: float):
     columns = []  # (name, level or None, centre, scale)
     for name in sorted(points[0]):
         values = [p[name] for p in points]
-        if all(_numeric(v) for v in values):
+        if name not in choices and all(_numeric(v) for v in values):
             centre, scale = float(np.mean(values)), float(np.std(values))
             if scale > 0:
                 columns.append((name, None, centre, scale))
         else:
-            levels = sorted({repr(v) for v in values})
+            levels = sorted({_level(v) for v in values})
             if len(levels) > 1:
                 columns += [(name, level, 0.0, 1.0) for level in levels[1:]]
 
@@ -76,7 +79,7 @@ def plane_guess(anchors: list[dict], answers: list, low: float, high: float):
         row = [1.0]
         for name, level, centre, scale in columns:
             value = params.get(name)
-            x = float(value) if level is None else float(repr(value) == level)
+            x = float(value) if level is None else float(_level(value) == level)
             row.append((x - centre) / scale)
         return np.array(row)
 
@@ -92,6 +95,11 @@ def plane_guess(anchors: list[dict], answers: list, low: float, high: float):
 
 def _numeric(value: Any) -> bool:
     return isinstance(value, float | int | np.number) and not isinstance(value, bool)
+
+
+def _level(value: Any) -> str:
+    """A choice's value as a category: numbers exactly (2060 and 2060.0 alike), else by repr."""
+    return _exact(value) if _numeric(value) else repr(value)
 
 
 def start_key(params: dict, anchor: int | None) -> str:
@@ -147,6 +155,7 @@ class WarmStarts:
         """Names of the study's choice parameters (from the engine): a kept choice, numeric or
         not, does not make a parent a one-factor move (:func:`one_factor_move`)."""
         self.choices = frozenset(names)
+        self._plane = None  # its coordinates depend on the choices
 
     def set_anchors(self, anchors: list[dict]) -> None:
         """Warm-start anchors: parameter sets whose optimal bases samples may start from.
@@ -218,7 +227,7 @@ class WarmStarts:
             answers = [self.anchor_peak(k) for k in range(len(self.anchors))]
             search = self.latest_peak
             low, high = search.start - 1, float(search.years[-1]) + 1
-            self._plane = plane_guess(self.anchors, answers, low, high) or False
+            self._plane = plane_guess(self.anchors, answers, low, high, self.choices) or False
         return self._plane or None
 
     def sample_start(self, params: dict, anchor: int | None, parent: tuple | None) -> tuple:

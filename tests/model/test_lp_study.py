@@ -220,6 +220,21 @@ def test_scale_estimate_with_the_latest_peak_search_adds_each_rows_search_and_th
     assert hours["sobol"]["loky_64_workers"] * 3600 == pytest.approx(
         60.0 + 1 * 30.0 + 10_000 * 7.3 / 64
     )
+    # rows behind hubs (their share) search from the hub's answer; without a count of the
+    # searched rows' anchors, each row had its own
+    result.update(
+        hub_parent_share=0.8,
+        hub_children_time_hub_over_anchor=0.5,  # a hub's row solves in 2.5 - 1.8 * 0.8 * 0.5 s
+        multi_solve_hubs_search_median_s=5.0,
+    )
+    del result["multi_solve_anchors"]
+    peak = scale_estimate(result, n=10_000)["latest_peak"]
+    assert peak["seconds_per_anchor_search"] == pytest.approx(20.0)
+    hubs = 2.5 - 1.8 * 0.8 * 0.5 + 0.8 * 5.0 + 0.2 * 10.0
+    assert peak["seconds_per_row"]["lhs_hubs"] == pytest.approx(hubs)
+    assert peak["hours"]["lhs_hubs"]["loky_16_workers"] * 3600 == pytest.approx(
+        60.0 + 2 * 20.0 + 10_000 * hubs / 16
+    )
     del result["multi_solve_search_median_s"]  # no search measured: no projection
     assert "latest_peak" not in scale_estimate(result)
 

@@ -81,3 +81,16 @@ def test_answers_shared_by_the_engine_drive_the_plane_without_a_search_here():
     assert "row" not in lp._starts
     assert lp.anchor_peak(0) == 2031.0 and searched == []
     assert lp.anchor_peak(2) == 2033.0 and searched == [None]  # not shared: searched here
+
+
+def test_a_numeric_choice_is_a_category_of_the_plane():
+    """Named as a choice, a numeric parameter (a neutrality year) gets one 0/1 coordinate per
+    value, so the plane gives each value's answer back instead of a straight line through them;
+    2055 and 2055.0 are the same category."""
+    anchors = [{"year": 2050}, {"year": 2055}, {"year": 2060}]
+    answers = [2030.0, 2040.0, 2032.0]
+    guess = plane_guess(anchors, answers, 2024.0, 2061.0, choices={"year"})
+    assert [guess(a) for a in anchors] == answers
+    assert guess({"year": 2055.0}) == 2040.0
+    line = plane_guess(anchors, answers, 2024.0, 2061.0)  # unnamed: one numeric coordinate
+    assert [line(a) for a in anchors] != answers

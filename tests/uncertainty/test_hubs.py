@@ -141,8 +141,12 @@ def test_a_numeric_choice_kept_is_no_one_factor_move():
     hub = {"x": 1.0, "y": 2.0, "year": 2060}
     row = {"x": 1.1, "y": 2.1, "year": 2060}
     assert not one_factor_move(hub, row, choices={"year"})
+    assert one_factor_move(hub, row)  # unnamed, the kept year looked like a kept factor
     assert one_factor_move(hub, {**hub, "x": 1.5}, choices={"year"})  # a Sobol AB row
-    assert one_factor_move(hub, {**hub, "year": 2055}, choices={"year"})  # the choice moved
+    # choices only: at most half of them moved
+    assert one_factor_move(
+        {"year": 2060, "k": 1, "m": 3}, {"year": 2055, "k": 1, "m": 3}, {"year", "k", "m"}
+    )
     assert not one_factor_move({"year": 2060, "k": 1}, {"year": 2055, "k": 2}, {"year", "k"})
 
 

@@ -37,5 +37,8 @@ def test_a_class_model_is_set_up_again_for_a_study_with_other_parameters(tmp_pat
     one, two = instance("one", uniform), instance("two", uniform)
     assert one.targets == {"x": "one"} and two.targets == {"x": "two"}
     assert two.kinds == {"x": "uniform"}
-    assert instance("two", choice).kinds == {"x": "choice"}
     assert instance("one", uniform) is one  # the same set-up: the cached instance
+    assert instance("two", choice).kinds == {"x": "choice"}
+    # a process keeps the two most recently used set-ups: "two" (uniform) went first
+    assert instance("one", uniform) is one
+    assert instance("two", uniform) is not two

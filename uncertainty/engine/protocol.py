@@ -36,6 +36,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,13 +56,17 @@ from uncertainty.engine.imports import helper_hashes, import_model, source_hash
 from uncertainty.engine.worker import SampleTimeout, prepare_worker, time_limit
 from uncertainty.errors import StudyError
 from uncertainty.store.format import OUTPUT_ATTRS, Output, Status
+from uncertainty.study.distributions import distribution_fields
 from uncertainty.study.space import Parameter, Study
 
 logger = logging.getLogger(__name__)
 
 
-#: evaluators set up in this process, keyed by model, options, search path and source hash
-_CACHE: dict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = {}
+#: evaluators set up in this process (:meth:`ModelSpec.cache_key`), the most recently used last
+_CACHE: OrderedDict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = OrderedDict()
+#: set-ups a process keeps (a China LP instance holds ~540 MB): a worker reused for another
+#: study, or running two at once, keeps the other's too; the least recently used goes first
+CACHE_SIZE = 2
 #: one batch at a time per process: a cached model instance is not thread-safe
 _LOCK = threading.Lock()
 
@@ -95,7 +100,10 @@ class ModelSpec:
         helpers = json.dumps(self.helper_hashes, sort_keys=True)
         anchors = json.dumps(self.anchors, sort_keys=True, default=str)
         # the instance is built with the parameters' targets and handed the parameters
-        parameters = json.dumps([p.spec() for p in self.parameters], default=str)
+        parameters = json.dumps(
+            [[p.name, p.target, distribution_fields(p.distribution)] for p in self.parameters],
+            default=str,
+        )
         return (self.model, options, paths, str(self.source_hash), helpers, anchors, parameters)
 
 
@@ -167,6 +175,9 @@ def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]
         else:
             _CACHE[key] = (obj, lambda params: obj(**params))
         logger.info("set up model %s in process %d", spec.model, _pid())
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
     return _CACHE[key]
 
 
