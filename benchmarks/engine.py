@@ -106,7 +106,9 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
     its A row's answer and trial bases; the other rows of each design start from their anchor.
     Each run also searches every anchor once, spread over the workers and shared
     (uncertainty/engine/shared.py), at the measured set-up per anchor of the searched rows
-    (its basis solve, already in the per-worker set-up, counted again: a few seconds).
+    (its basis solve, already in the per-worker set-up, counted again: a few seconds). Not
+    counted: a hub or Sobol A row that another batch or worker evaluates is solved and searched
+    again by the worker whose rows start from it (more often the more workers share a design).
     """
     anchor_search = result["multi_solve_search_median_s"]
     # the searched rows' distinct anchors (a run before this key counted them: its 3 rows of
