@@ -101,9 +101,9 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
 
     Assumptions: each row adds the search time measured on rows of its kind (medians of the
     benchmark's few rows): a row started from its anchor (every row of a design without hubs or
-    Sobol blocks) searches from the anchor's answer, a
-    row behind a hub (their measured share) from the hub's, a Sobol AB row (their share) from
-    its A row's answer and trial bases; the other rows of each design start from their anchor.
+    Sobol blocks) searches from the anchor's answer, a row behind a hub (their measured share)
+    from the hub's, a Sobol AB row (their share) from its A row's answer and trial bases; the
+    other rows of each design start from their anchor.
     Each run also searches every anchor once, spread over the workers and shared
     (uncertainty/engine/shared.py), at the measured set-up per anchor of the searched rows
     (its basis solve, already in the per-worker set-up, counted again: a few seconds). Not

@@ -62,8 +62,8 @@ class ChinaLP:
     #: (seed 1, today's LP, 2026-12-01) the median warm iterations were 0.55, 0.50 and 0.47 of
     #: the reference start's with 32, 64 and 128 anchors (0.51, 0.52 and 0.50 on its first 16);
     #: each anchor is one solve (~3 s) in every worker that needs it, so more pay only in long
-    #: runs on few workers (benchmarks/fastpath.py; the iteration counts do not depend on the
-    #: machine's speed)
+    #: runs on few workers (``python -m benchmarks.anchor_density``; the iteration counts do not
+    #: depend on the machine's speed)
     default_anchors = 32
 
     def __init__(
