@@ -16,8 +16,9 @@ from uncertainty.store.format import STORE
 
 def engine_throughput(text: str, n: int) -> dict:
     """Samples per second of the engine with 1 and 2 workers on the study file ``text`` of
-    ``n`` samples (fresh processes, each building the LP and solving the anchors it needs:
-    set-up included), each sample's mean evaluation time, store bytes per sample."""
+    ``n`` samples (fresh processes, each building the LP; the anchors the rows start from
+    solved once per run, shared: set-up included), each sample's mean evaluation time, store
+    bytes per sample, and how many anchors the rows started from."""
     from joblib.externals.loky import get_reusable_executor
 
     from uncertainty.engine.run import run_study
@@ -39,6 +40,8 @@ def engine_throughput(text: str, n: int) -> dict:
             out["store_bytes_per_sample"] = size / n
             with xr.open_zarr(folder / STORE) as ds:  # each sample's own evaluation time
                 elapsed = ds["elapsed"].values  # (set-up of the LP and anchors excluded)
+                own = ds["parent_start"].values == 0  # rows started from their anchor
+                out["engine_anchors_used"] = len(np.unique(ds["anchor"].values[own]))
             out[f"engine_elapsed_mean_{n_jobs}_workers_s"] = float(np.nanmean(elapsed))
     out["engine_samples"] = n
     out["speedup_2_vs_1_workers"] = (
@@ -53,24 +56,38 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
     Assumptions: each sample costs the mean evaluation time of the samples of the 2-worker
     engine run (each sample's elapsed as the store records it: two workers sharing the machine,
     the rare rebuild audits included as they fell); everything else in that run's wall time
-    (worker start, imports, building the LP and its reference solve, the anchors, store writes,
-    the last batch's imbalance) is a set-up paid once per worker ((wall - samples per worker x
-    mean) for 2 workers); workers scale linearly beyond 2 (one core each, no shared bottleneck:
-    the store writes take ~1 ms per sample in the parent); a Dask cluster adds nothing
-    measurable at seconds per sample (benchmarks/dask_overhead.py).
+    (worker start, imports, building the LP and its reference solve, store writes, the last
+    batch's imbalance) is a set-up paid once per worker ((wall - samples per worker x mean) for
+    2 workers), except the anchors: solved once per run and shared
+    (uncertainty/engine/shared.py), ceil(anchors used / workers) solves per worker at the
+    measured time of (b)'s anchor solves, every anchor used by a study this large; workers scale
+    linearly beyond 2 (one core each, no shared bottleneck: the store writes take ~1 ms per
+    sample in the parent); a Dask cluster adds nothing measurable at seconds per sample
+    (benchmarks/dask_overhead.py).
     """
     samples = result["engine_samples"]
     wall_2 = samples / result["samples_per_second_2_workers"]
     per_sample = result["engine_elapsed_mean_2_workers_s"]
-    setup = max(wall_2 - per_sample * samples / 2, 0.0)
+    measured = max(wall_2 - per_sample * samples / 2, 0.0)
+    used = result.get("engine_anchors_used")  # None: a run before the anchors were shared
+    anchor_solve = 0.0 if used is None else result["anchor_setup_seconds"] / result["anchors_used"]
+    fixed = max(measured - math.ceil((used or 0) / 2) * anchor_solve, 0.0)
+
+    def setup(workers: int) -> float:
+        """Set-up of one of ``workers`` workers (s)."""
+        if used is None:  # a constant set-up
+            return measured
+        return fixed + math.ceil(result["anchors"] / workers) * anchor_solve
+
     hours = {}
     for workers in (2, 16, 64):
-        hours[f"loky_{workers}_workers"] = (setup + n * per_sample / workers) / 3600
+        hours[f"loky_{workers}_workers"] = (setup(workers) + n * per_sample / workers) / 3600
     hours["dask_64_workers"] = hours["loky_64_workers"]
     out = {
         "samples": n,
         "seconds_per_sample_per_worker": per_sample,
-        "setup_seconds_per_worker": setup,
+        "setup_seconds_per_worker": measured,
+        "setup_seconds_per_worker_by_workers": {f"{w}": setup(w) for w in (2, 16, 64)},
         "hours": hours,
         "assumptions": " ".join(scale_estimate.__doc__.split("\n\n")[1].split()),
     }
@@ -78,7 +95,7 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
         sobol = max(per_sample - result["fast_median_s"] + result["sobol_fast_median_s"], 0.0)
         out["seconds_per_sample_per_worker_sobol"] = sobol
         out["hours_sobol"] = {
-            f"loky_{workers}_workers": (setup + n * sobol / workers) / 3600
+            f"loky_{workers}_workers": (setup(workers) + n * sobol / workers) / 3600
             for workers in (2, 16, 64)
         }
     if "hub_children_time_hub_over_anchor" in result:  # an LHS study grouped behind hubs: the
@@ -88,7 +105,7 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
         hubs = max(per_sample - result["fast_median_s"] * (1 - factor), 0.0)
         out["seconds_per_sample_per_worker_lhs_hubs"] = hubs
         out["hours_lhs_hubs"] = {
-            f"loky_{workers}_workers": (setup + n * hubs / workers) / 3600
+            f"loky_{workers}_workers": (setup(workers) + n * hubs / workers) / 3600
             for workers in (2, 16, 64)
         }
     if "multi_solve_search_median_s" in result:
@@ -106,7 +123,7 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
     other rows of each design start from their anchor.
     Each run also searches every anchor once, spread over the workers and shared
     (uncertainty/engine/shared.py), at the measured set-up per anchor of the searched rows
-    (its basis solve, already in the per-worker set-up, counted again: a few seconds). Not
+    (its basis solve, already in the set-up, counted again: a few seconds). Not
     counted: a hub or Sobol A row that another batch or worker evaluates is solved and searched
     again by the worker whose rows start from it (more often the more workers share a design).
     """
@@ -124,11 +141,12 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
             part = result[f"{share}_parent_share"]
             searched = part * result[f"{search}_search_median_s"] + (1 - part) * anchor_search
             rows[design] = scale[solve] + searched
-    setup = scale["setup_seconds_per_worker"]
+    by_workers = scale.get("setup_seconds_per_worker_by_workers", {})
+    setup = {w: by_workers.get(f"{w}", scale["setup_seconds_per_worker"]) for w in (2, 16, 64)}
     hours = {
         design: {
             f"loky_{w}_workers": (
-                setup + math.ceil(result["anchors"] / w) * per_anchor + n * seconds / w
+                setup[w] + math.ceil(result["anchors"] / w) * per_anchor + n * seconds / w
             )
             / 3600
             for w in (2, 16, 64)

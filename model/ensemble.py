@@ -60,11 +60,12 @@ class ChinaLP:
 
     #: warm-start anchors when the study does not say: on the benchmark's 40 default samples
     #: (seed 1, today's LP, 2026-12-01) the median warm iterations were 0.55, 0.50 and 0.47 of
-    #: the reference start's with 32, 64 and 128 anchors (0.51, 0.52 and 0.50 on its first 16);
-    #: each anchor is one solve (~3 s) in every worker that needs it, so more pay only in long
-    #: runs on few workers (``python -m benchmarks.anchor_density``; the iteration counts do not
-    #: depend on the machine's speed)
-    default_anchors = 32
+    #: the reference start's with 32, 64 and 128 anchors (0.51, 0.52 and 0.50 on its first 16;
+    #: ``python -m benchmarks.anchor_density``; iteration counts do not depend on the machine's
+    #: speed). Each anchor a run's rows start from is one solve (~3 s) per run, shared by the
+    #: workers (:meth:`anchor_start`): 128 anchors cost at most ~96 solves more than 32 (a
+    #: study of a few hundred rows uses fewer), and save ~0.2 s per row started from an anchor
+    default_anchors = 128
 
     def __init__(
         self,
@@ -124,6 +125,19 @@ class ChinaLP:
         """Anchor ``anchor``'s latest peak year (NaN if its search failed; None without the
         search or a guess), searched here afresh for every worker."""
         return self.lp.anchor_peak(anchor, fresh=True)
+
+    #: the engine solves each anchor once per run and hands its basis to every worker
+    #: (uncertainty/engine/shared.py) instead of each worker solving the anchors it needs
+    shares_anchor_starts = True
+
+    def anchor_start(self, anchor: int) -> bytes:
+        """Anchor ``anchor``'s optimal basis (model.starts.encode_basis), for every worker."""
+        return self.lp.anchor_start(anchor)
+
+    def set_anchor_starts(self, starts: list) -> None:
+        """Every anchor's basis as the engine solved it once per run (None: not solved, or its
+        solve failed: solved here should a sample need it)."""
+        self.lp.share_anchor_starts(starts)
 
     def set_anchor_results(self, results: list) -> None:
         """Every anchor's latest peak as the engine computed it once per run (NaN: failed,

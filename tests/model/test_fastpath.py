@@ -85,6 +85,44 @@ def test_anchor_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
         assert float(out.cost) == pytest.approx(float(ref.cost), rel=1e-7)
 
 
+def test_a_shared_anchor_basis_gives_the_same_outputs_as_solving_the_anchor(
+    inputs, samples, caplog
+):
+    """An anchor's basis encoded in one process (model.starts.encode_basis) and shared with
+    another gives that process's samples the same iterations and outputs, bit for bit, without
+    solving the anchor there; a basis of another LP's size, or damaged bytes, is refused with a
+    warning and the anchor solved here instead."""
+    rng = np.random.default_rng(5)
+    anchors = [draw(rng) for _ in range(2)]
+    lp = ParametricLP(inputs, Settings(), TARGETS)
+    lp.set_anchors(anchors)
+    shared = [lp.anchor_start(0), lp.anchor_start(1)]
+    assert isinstance(shared[0], bytes) and shared[0] != shared[1]
+    first = [lp.solve_sample(p, i % 2) for i, p in enumerate(samples[:4])]
+    other = ParametricLP(inputs, Settings(), TARGETS)
+    other.set_anchors(anchors)
+    other.share_anchor_starts(shared)
+    solves = []
+    other._solve_from = lambda *a: solves.append(a)  # any anchor solve is recorded, not run
+    for i, params in enumerate(samples[:4]):
+        out, diag = other.solve_sample(params, i % 2)
+        assert diag["iterations"] == first[i][1]["iterations"]
+        for name in ("co2", "cost", "co2_price", "capacity"):
+            np.testing.assert_array_equal(out[name].values, first[i][0][name].values)
+    assert solves == []
+    del other._solve_from
+    third = ParametricLP(inputs, Settings(), TARGETS)
+    third.set_anchors(anchors)
+    n_cols, n_rows = (int(v) for v in np.frombuffer(shared[0][:8], dtype="<u4"))
+    wrong = np.array([n_cols + 1, n_rows], dtype="<u4").tobytes() + shared[0][8:]
+    third.share_anchor_starts([wrong, shared[1][:8] + b"damaged"])
+    with caplog.at_level("WARNING", logger="model.starts"):
+        for i, params in enumerate(samples[:2]):
+            out, diag = third.solve_sample(params, i % 2)
+            assert diag["iterations"] == first[i][1]["iterations"]  # solved here, the same
+    assert "has %d columns" in caplog.records[0].msg and "damaged" in caplog.records[1].msg
+
+
 def test_parent_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
     """A row started from its design parent's optimum (a Sobol AB row from its A row) has the
     rebuild's optimum and the same outputs bit for bit whether this process solved the parent

@@ -188,6 +188,31 @@ def test_scale_estimate_reproduces_the_measured_run_and_grows_with_the_samples()
     assert big["hours_sobol"]["loky_2_workers"] * 3600 == pytest.approx(60.0 + 10_000 * 1.8 / 2)
 
 
+def test_scale_estimate_spreads_the_shared_anchor_solves_over_the_workers():
+    """With the anchors solved once per run and shared (engine_anchors_used recorded), the
+    measured 2-worker set-up splits into a part per worker and ceil(anchors / W) anchor solves
+    per worker, every anchor used at 10,000 rows."""
+    from benchmarks.engine import scale_estimate
+
+    result = {
+        "engine_samples": 32,
+        "samples_per_second_2_workers": 32 / 100.0,  # 100 s: 60 s set-up per worker
+        "engine_elapsed_mean_2_workers_s": 2.5,
+        "fast_median_s": 1.8,
+        "anchors": 128,
+        "anchors_used": 20,
+        "anchor_setup_seconds": 60.0,  # 3 s per anchor solve
+        "engine_anchors_used": 10,  # 5 per worker: 15 s of the 60 s
+    }
+    at_size = scale_estimate(result, n=32)
+    by = at_size["setup_seconds_per_worker_by_workers"]
+    assert by["2"] == pytest.approx(45.0 + 64 * 3.0)  # all 128 anchors at scale
+    assert by["16"] == pytest.approx(45.0 + 8 * 3.0) and by["64"] == pytest.approx(51.0)
+    big = scale_estimate(result, n=10_000)
+    assert big["hours"]["loky_2_workers"] * 3600 == pytest.approx(237.0 + 10_000 * 2.5 / 2)
+    assert big["hours"]["loky_64_workers"] * 3600 == pytest.approx(51.0 + 10_000 * 2.5 / 64)
+
+
 def test_scale_estimate_with_the_latest_peak_search_adds_each_rows_search_and_the_anchors():
     """With the latest-peak search each row adds the search measured on rows of its kind (a
     Sobol AB row, their share, its cheaper search from A's answer) and the run searches each

@@ -142,3 +142,119 @@ def test_an_anchor_that_kills_its_worker_has_no_result_and_spoils_no_other(tmp_p
     assert manifest["anchor_results"] == {"0": None, "1": None, "2": None, "3": "inf"}
     assert _computed(log).count(0) == 3
     _check_guesses(out, {**EXPECTED, 0: math.nan})
+
+
+STARTS = """
+import json
+import os
+
+LOG = {log!r}
+
+
+class Starts:
+    default_anchors = 4
+    shares_anchor_starts = True
+    shares_anchor_results = {results!r}
+
+    def __init__(self, targets):
+        self.starts, self.results = (), None
+
+    def set_anchors(self, anchors):
+        self.anchors = anchors
+
+    def _log(self, what, anchor):
+        with open(LOG, "a") as fh:
+            fh.write(json.dumps([os.getpid(), what, anchor]) + "\\n")
+
+    def anchor_start(self, anchor):
+        self._log("start", anchor)
+        if anchor == 1:
+            raise RuntimeError("this anchor has no optimum")
+        return str(100 + anchor).encode()
+
+    def set_anchor_starts(self, starts):
+        self.starts = tuple(starts)
+
+    def anchor_result(self, anchor):
+        self._log("result", anchor)
+        return 2030.0 + anchor
+
+    def set_anchor_results(self, results):
+        self.results = list(results)
+
+    def evaluate(self, params, anchor=None):
+        start = self.starts[anchor] if anchor < len(self.starts) else None
+        if start is None:  # not shared: the model solves it itself
+            self._log("own", anchor)
+            start = str(100 + anchor).encode()
+        guess = float("nan") if self.results is None else self.results[anchor]
+        return {{"y": params["x"], "anchor": float(anchor), "start": float(start),
+                 "guess": guess}}
+"""
+
+
+def _starts_study(tmp_path, results: bool, n: int):
+    log = tmp_path / "log.jsonl"
+    (tmp_path / "starts.py").write_text(STARTS.format(log=str(log), results=results))
+    study = tmp_path / "study.toml"
+    study.write_text(
+        f'[study]\nname = "starts"\nmodel = "starts:Starts"\nsampler = "mc"\nn = {n}\nseed = 3\n'
+        'outputs = ["y", "anchor", "start", "guess"]\ntimeout = 5.0\n\n'
+        '[parameters.x]\ndistribution = "uniform"\nlower = 0\nupper = 1\n\n'
+        '[parameters.z]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'
+    )
+    return study, log
+
+
+def _log(log) -> list[tuple[int, str, int]]:
+    return [tuple(entry) for entry in map(json.loads, log.read_text().splitlines())]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_each_anchor_start_is_computed_once_and_handed_to_every_worker(tmp_path, n_jobs):
+    """A model sharing starts (``shares_anchor_starts``): each anchor a pending row starts from
+    is computed once over all workers, before any sample; every sample gets its anchor's; an
+    anchor whose start failed is left to the worker (it computes its own). Starts are not
+    stored: a resumed run computes those its pending rows need again, once."""
+    study, log = _starts_study(tmp_path, results=False, n=16)
+    out = run_study(study, tmp_path / "o", n_jobs=n_jobs, batch_size=2)
+    store = xr.open_zarr(out / "store.zarr").load()
+    assert (store.status.values == 1).all(), (out / "failures.jsonl").read_text()
+    np.testing.assert_array_equal(store.start.values, 100 + store.anchor.values)
+    used = sorted({int(a) for a in store.anchor.values})
+    assert len(used) > 1 and 1 in used  # the failing anchor is one the rows start from
+    entries = _log(log)
+    assert sorted(k for _, what, k in entries if what == "start") == used  # once each
+    assert not [e for e in entries if e[1] == "result"]  # the model shares no results
+    own = [k for _, what, k in entries if what == "own"]
+    assert set(own) == {1}  # only the failed one was computed by the workers themselves
+    assert "anchor_results" not in json.loads((out / "manifest.json").read_text())
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    pending_anchors = {int(a) for a in store.anchor.values[8:]}
+    status[8:] = 0  # killed after eight samples
+    log.write_text("")
+    out = run_study(study, tmp_path / "o", n_jobs=n_jobs, batch_size=2)
+    again = sorted(k for _, what, k in _log(log) if what == "start")
+    assert again == sorted(pending_anchors)  # only the pending rows' anchors, once each
+    resumed = xr.open_zarr(out / "store.zarr").load()
+    np.testing.assert_array_equal(resumed.start.values, store.start.values)
+
+
+def test_a_model_sharing_starts_and_results_computes_both_in_one_task(tmp_path):
+    """With results too, an anchor's start and result are computed by the same worker, the start
+    first; a resumed run computes the starts again and reads the results back."""
+    study, log = _starts_study(tmp_path, results=True, n=8)
+    out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
+    store = xr.open_zarr(out / "store.zarr").load()
+    np.testing.assert_array_equal(store.guess.values, 2030.0 + store.anchor.values)
+    entries = [e for e in _log(log) if e[1] != "own"]
+    used = sorted({int(a) for a in store.anchor.values})
+    for k in used:
+        mine = [(pid, what) for pid, what, j in entries if j == k]
+        assert [what for _, what in mine] == ["start", "result"]
+        assert mine[0][0] == mine[1][0]  # one task, one worker
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    status[4:] = 0
+    log.write_text("")
+    run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
+    assert {what for _, what, _ in _log(log)} <= {"start", "own"}  # results read back

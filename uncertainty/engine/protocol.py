@@ -17,7 +17,9 @@ A study's ``model = "package.module:attr"`` names either
   the anchors' latest peaks) has every anchor prepared before a batch's first row, each under
   its own limit, unless the anchor's result is shared: a model whose ``shares_anchor_results``
   is true gets each anchor's ``anchor_result(k)``, computed once per run (engine/shared.py), as
-  ``set_anchor_results(results)`` before a batch.
+  ``set_anchor_results(results)`` before a batch; one whose ``shares_anchor_starts`` is true
+  likewise gets each anchor's start (``anchor_start(k)``: bytes, e.g. an LP basis) as
+  ``set_anchor_starts(starts)``, so no worker solves an anchor another one solved.
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -92,6 +94,8 @@ class ModelSpec:
     parent_starts: bool = False
     #: each anchor's result computed once per run (engine/shared.py; NaN failed, None not asked)
     anchor_results: tuple[float | None, ...] = ()
+    #: each anchor's start computed once per run (engine/shared.py; None: not computed, failed)
+    anchor_starts: tuple[bytes | None, ...] = ()
 
     def cache_key(self) -> tuple[str, ...]:
         """Return the key of this model's evaluator in the per-process cache."""
@@ -192,21 +196,28 @@ def model_info(spec: ModelSpec) -> dict[str, Any]:
     if callable(data_hash):
         data_hash = data_hash()
     shares = all(callable(getattr(obj, m, None)) for m in ("anchor_result", "set_anchor_results"))
+    starts = all(callable(getattr(obj, m, None)) for m in ("anchor_start", "set_anchor_starts"))
     return {
         "data_hash": None if data_hash is None else str(data_hash),
         "shares_anchor_results": shares and bool(getattr(obj, "shares_anchor_results", False)),
+        "shares_anchor_starts": starts and bool(getattr(obj, "shares_anchor_starts", False)),
         "all_anchors": bool(getattr(obj, "prepares_all_anchors", False)),
     }
 
 
-def anchor_result(spec: ModelSpec, anchor: int) -> Any:
-    """Anchor ``anchor``'s result (in a worker, under the anchor's own time limit): what the
-    model's ``anchor_result`` returns, None when it raised or ran out of time."""
+def anchor_shared(spec: ModelSpec, anchor: int, result: bool, start: bool) -> tuple[Any, Any]:
+    """Anchor ``anchor``'s ``(start, result)`` (in a worker; what the model's ``anchor_start``
+    and ``anchor_result`` return, each under the anchor's own time limit; None where not asked
+    for, raised or ran out of time). The start comes first: the result may need it."""
     prepare_worker()
+    out = []
     with _LOCK:
         model, _ = get_evaluator(spec)
-        value = _prepare(spec, model.anchor_result, anchor, "an anchor's shared result")
-    return None if value is _TIMED_OUT else value
+        for wanted, what in ((start, "start"), (result, "result")):
+            call = getattr(model, f"anchor_{what}") if wanted else None
+            value = _prepare(spec, call, anchor, f"an anchor's shared {what}") if call else None
+            out.append(None if value is _TIMED_OUT else value)
+    return out[0], out[1]
 
 
 def evaluate_batch(
@@ -230,6 +241,8 @@ def evaluate_batch(
         model, evaluate = get_evaluator(spec)
         if spec.anchor_results:
             model.set_anchor_results(list(spec.anchor_results))
+        if spec.anchor_starts:
+            model.set_anchor_starts(list(spec.anchor_starts))
         starts = anchor_starts(spec.parameters, spec.anchor_unit, rows)
         lineage = [None] * len(rows)
         if parents is not None and takes_parent(evaluate):

@@ -43,7 +43,7 @@ from uncertainty import store
 from uncertainty.engine.anchors import anchor_starts
 from uncertainty.engine.backends import Backend, WorkerDied
 from uncertainty.engine.batches import Plan
-from uncertainty.engine.protocol import ModelSpec, anchor_result
+from uncertainty.engine.protocol import ModelSpec, anchor_shared
 from uncertainty.errors import ClusterError, ModelError, RunInterrupted
 from uncertainty.store.format import Status
 
@@ -61,27 +61,35 @@ def share_anchor_results(
     backend: Backend,
     notify: Callable[[str], None],
 ) -> ModelSpec:
-    """``spec`` with the anchors' shared results (unchanged when the model takes none): read
-    from the store's manifest, the missing ones computed in the workers, each recorded as it
-    arrives (a run stopped meanwhile keeps them)."""
-    if not info.get("shares_anchor_results") or not spec.anchors:
+    """``spec`` with the anchors' shared results and starts (unchanged when the model takes
+    neither): results read from the store's manifest, the missing ones and the starts computed
+    in the workers, each result recorded as it arrives (a run stopped meanwhile keeps them)."""
+    results, starts = info.get("shares_anchor_results"), info.get("shares_anchor_starts")
+    if not (results or starts) or not spec.anchors:
         return spec
     manifest = store.read_manifest(out)  # this run holds the folder's lock: none writes it but us
     stored = stored_results(manifest)
     pending = plan.status == Status.PENDING
     wanted = range(len(spec.anchors)) if info.get("all_anchors") else used_anchors(spec, plan)
-    missing = [k for k in wanted if k not in stored] if pending.any() else []
-    if missing:
-        notify(f"anchors: computing {len(missing)} anchors' results once for every worker")
+    wanted = list(wanted) if pending.any() else []
+    missing = [k for k in wanted if k not in stored] if results else []
+    solved: dict[int, bytes | None] = {}
+    todo = sorted(set(missing) | (set(wanted) if starts else set()))
+    if todo:
+        what = ("starts and " if starts else "") + ("results" if missing else "")
+        notify(f"anchors: computing {len(todo)} anchors' {what.removesuffix(' and ')} once")
         started = time.monotonic()
 
-        def record(k: int, value: float | None) -> None:
-            stored[k] = value
-            manifest[KEY] = {str(j): _encode(stored[j]) for j in sorted(stored)}
-            store.write_manifest(out, manifest)
+        def record(k: int, start: bytes | None, value: float | None) -> None:
+            if starts:
+                solved[k] = start if isinstance(start, bytes) else None
+            if k in missing:
+                stored[k] = value
+                manifest[KEY] = {str(j): _encode(stored[j]) for j in sorted(stored)}
+                store.write_manifest(out, manifest)
 
         try:
-            compute_results(spec, backend, missing, record)
+            compute_results(spec, backend, todo, set(missing), bool(starts), record)
         except KeyboardInterrupt:
             backend.interrupt()
             raise RunInterrupted(str(out), int(np.sum(~pending)), len(pending)) from None
@@ -92,16 +100,22 @@ def share_anchor_results(
                 f"computing the anchors' shared results of model {spec.model!r} failed: "
                 f"{type(exc).__name__}: {exc}"
             ) from None
-        failed = sum(stored[k] is None for k in missing)
+        failed = sum(stored[k] is None for k in missing) + sum(v is None for v in solved.values())
         notify(
-            f"anchors: {len(missing)} results computed in {time.monotonic() - started:.0f} s"
+            f"anchors: {len(todo)} computed in {time.monotonic() - started:.0f} s"
             + (f" ({failed} failed)" if failed else "")
         )
-    results = tuple(
-        None if k not in stored else (math.nan if stored[k] is None else float(stored[k]))
-        for k in range(len(spec.anchors))
-    )
-    return replace(spec, anchor_results=results)
+    if results:
+        spec = replace(
+            spec,
+            anchor_results=tuple(
+                None if k not in stored else (math.nan if stored[k] is None else float(stored[k]))
+                for k in range(len(spec.anchors))
+            ),
+        )
+    if solved:
+        spec = replace(spec, anchor_starts=tuple(solved.get(k) for k in range(len(spec.anchors))))
+    return spec
 
 
 def stored_results(manifest: dict[str, Any]) -> dict[int, float | None]:
@@ -125,42 +139,49 @@ def used_anchors(spec: ModelSpec, plan: Plan) -> list[int]:
 
 
 def compute_results(
-    spec: ModelSpec, backend: Backend, anchors: list[int], record: Callable[[int, Any], None]
+    spec: ModelSpec,
+    backend: Backend,
+    anchors: list[int],
+    results: set[int],
+    starts: bool,
+    record: Callable[[int, Any, Any], None],
 ) -> None:
-    """Each anchor's result, one task per anchor spread over the workers, handed to ``record``
-    as it arrives (None: failed or timed out). Anchors whose worker died (a dying worker takes
+    """Each anchor's start (when ``starts``) and result (when in ``results``), one task per
+    anchor spread over the workers, handed to ``record(k, start, result)`` as they arrive (None:
+    failed or timed out). Anchors whose worker died (a dying worker takes
     the tasks running beside it along, and loky kills the whole pool when a task overruns the
     outside limit, whose clock may start while the task still waits in the queue) are tried
     again together, then, dying again, one at a time; only an anchor whose worker dies while it
     runs alone has no result, whatever ran beside it."""
-    died = _collect(backend, _submit(spec, backend, anchors), record)
-    died = _collect(backend, _submit(spec, backend, died), record)  # together again
+
+    def submit(ks: list[int]) -> dict[Any, int]:  # one task per anchor: future -> anchor
+        return {
+            backend.submit(anchor_shared, spec, k, k in results, starts, samples=1): k for k in ks
+        }
+
+    died = _collect(backend, submit(anchors), record)
+    died = _collect(backend, submit(died), record)  # together again
     for k in died:  # dying again: alone
-        if _collect(backend, _submit(spec, backend, [k]), record):
-            record(k, None)
-
-
-def _submit(spec: ModelSpec, backend: Backend, anchors: list[int]) -> dict[Any, int]:
-    """One task per anchor: future -> anchor."""
-    return {backend.submit(anchor_result, spec, k, samples=1): k for k in anchors}
+        if _collect(backend, submit([k]), record):
+            record(k, None, None)
 
 
 def _collect(
-    backend: Backend, futures: dict[Any, int], record: Callable[[int, Any], None]
+    backend: Backend, futures: dict[Any, int], record: Callable[[int, Any, Any], None]
 ) -> list[int]:
-    """Wait for ``futures`` (future -> anchor), recording each result; return the anchors whose
-    worker died."""
+    """Wait for ``futures`` (future -> anchor), recording each start and result; return the
+    anchors whose worker died."""
     died = []
     while futures:
         for future in backend.wait_first(list(futures)):
             k = futures.pop(future)
             try:
-                value = backend.result(future)
+                start, value = backend.result(future)
             except WorkerDied as exc:
                 logger.warning("anchor %d: its worker died (%s)", k, exc)
                 died.append(k)
             else:
-                record(k, _number(value))
+                record(k, start, _number(value))
     return sorted(died)
 
 
