@@ -41,7 +41,8 @@ def engine_throughput(text: str, n: int) -> dict:
             with xr.open_zarr(folder / STORE) as ds:  # each sample's own evaluation time
                 elapsed = ds["elapsed"].values  # (set-up of the LP and anchors excluded)
                 own = ds["parent_start"].values == 0  # rows started from their anchor
-                out["engine_anchors_used"] = len(np.unique(ds["anchor"].values[own]))
+                started = ds["anchor"].values[own]  # (every row of the bench's run succeeds)
+                out["engine_anchors_used"] = len(np.unique(started[started >= 0]))
             out[f"engine_elapsed_mean_{n_jobs}_workers_s"] = float(np.nanmean(elapsed))
     out["engine_samples"] = n
     out["speedup_2_vs_1_workers"] = (
@@ -60,24 +61,29 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
     batch's imbalance) is a set-up paid once per worker ((wall - samples per worker x mean) for
     2 workers), except the anchors: solved once per run and shared
     (uncertainty/engine/shared.py), ceil(anchors used / workers) solves per worker at the
-    measured time of (b)'s anchor solves, every anchor used by a study this large; workers scale
-    linearly beyond 2 (one core each, no shared bottleneck: the store writes take ~1 ms per
-    sample in the parent); a Dask cluster adds nothing measurable at seconds per sample
-    (benchmarks/dask_overhead.py).
+    measured time of (b)'s anchor solves (taken out of the measured set-up at the engine run's
+    own count, as if they had all been on its critical path), the anchors used by n rows
+    expected as A (1 - (1 - 1/A)^n) of A (each row's nearest anchor equally likely: all of them
+    at 10,000 rows); workers scale linearly beyond 2 (one core each, no shared bottleneck: the
+    store writes take ~1 ms per sample in the parent); a Dask cluster adds nothing measurable at
+    seconds per sample (benchmarks/dask_overhead.py).
     """
     samples = result["engine_samples"]
     wall_2 = samples / result["samples_per_second_2_workers"]
     per_sample = result["engine_elapsed_mean_2_workers_s"]
     measured = max(wall_2 - per_sample * samples / 2, 0.0)
     used = result.get("engine_anchors_used")  # None: a run before the anchors were shared
-    anchor_solve = 0.0 if used is None else result["anchor_setup_seconds"] / result["anchors_used"]
+    anchor_solve = 0.0
+    if used is not None and result.get("anchors_used"):
+        anchor_solve = result["anchor_setup_seconds"] / result["anchors_used"]
     fixed = max(measured - math.ceil((used or 0) / 2) * anchor_solve, 0.0)
+    anchors = expected_anchors(result.get("anchors", 0), n)
 
     def setup(workers: int) -> float:
         """Set-up of one of ``workers`` workers (s)."""
         if used is None:  # a constant set-up
             return measured
-        return fixed + math.ceil(result["anchors"] / workers) * anchor_solve
+        return fixed + math.ceil(anchors / workers) * anchor_solve
 
     hours = {}
     for workers in (2, 16, 64):
@@ -88,6 +94,8 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
         "seconds_per_sample_per_worker": per_sample,
         "setup_seconds_per_worker": measured,
         "setup_seconds_per_worker_by_workers": {f"{w}": setup(w) for w in (2, 16, 64)},
+        "anchors_expected": anchors,
+        "anchor_solve_seconds": anchor_solve,
         "hours": hours,
         "assumptions": " ".join(scale_estimate.__doc__.split("\n\n")[1].split()),
     }
@@ -113,6 +121,14 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
     return out
 
 
+def expected_anchors(count: int, n: int) -> int:
+    """Distinct anchors that ``n`` rows start from, expected when each row's nearest of
+    ``count`` anchors is equally likely to be any (rounded up)."""
+    if count <= 0:
+        return 0
+    return math.ceil(count * (1 - (1 - 1 / count) ** n) - 1e-9)
+
+
 def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
     """The same studies with the latest-peak search, extrapolated from the measured searches.
 
@@ -121,9 +137,10 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
     Sobol blocks) searches from the anchor's answer, a row behind a hub (their measured share)
     from the hub's, a Sobol AB row (their share) from its A row's answer and trial bases; the
     other rows of each design start from their anchor.
-    Each run also searches every anchor once, spread over the workers and shared
-    (uncertainty/engine/shared.py), at the measured set-up per anchor of the searched rows
-    (its basis solve, already in the set-up, counted again: a few seconds). Not
+    Each run also searches every anchor its rows start from once (as many as in the projection
+    without the search), spread over the workers and shared (uncertainty/engine/shared.py), at
+    the measured set-up per anchor of the searched rows less the anchor's basis solve, which the
+    set-up already holds (a run before the bases were shared: counted again). Not
     counted: a hub or Sobol A row that another batch or worker evaluates is solved and searched
     again by the worker whose rows start from it (more often the more workers share a design).
     """
@@ -143,10 +160,12 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
             rows[design] = scale[solve] + searched
     by_workers = scale.get("setup_seconds_per_worker_by_workers", {})
     setup = {w: by_workers.get(f"{w}", scale["setup_seconds_per_worker"]) for w in (2, 16, 64)}
+    searched_anchors = scale.get("anchors_expected", result["anchors"])
+    search = max(per_anchor - scale.get("anchor_solve_seconds", 0.0), 0.0)
     hours = {
         design: {
             f"loky_{w}_workers": (
-                setup[w] + math.ceil(result["anchors"] / w) * per_anchor + n * seconds / w
+                setup[w] + math.ceil(searched_anchors / w) * search + n * seconds / w
             )
             / 3600
             for w in (2, 16, 64)
@@ -155,7 +174,7 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
     }
     return {
         "seconds_per_row": rows,
-        "seconds_per_anchor_search": per_anchor,
+        "seconds_per_anchor_search": search,
         "hours": hours,
         "assumptions": " ".join(latest_peak_estimate.__doc__.split("\n\n")[1].split()),
     }

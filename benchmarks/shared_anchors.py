@@ -32,11 +32,17 @@ OUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "shared_a
 OUTPUTS = ("cost", "iterations", "anchor", "latest_peak_year", "latest_peak_solves", "delay_cost")
 
 
+#: anchors of both runs (the committed run's; the China LP's default is now 128)
+ANCHORS = 32
+
+
 class PerWorker(ChinaLP):
-    """The China LP as the engine ran it before the anchors' results were shared: every worker
-    searches every anchor itself (``prepares_all_anchors``) before its first batch."""
+    """The China LP as the engine ran it before the anchors' results and bases were shared:
+    every worker solves and searches every anchor itself (``prepares_all_anchors``) before its
+    first batch."""
 
     shares_anchor_results = False
+    shares_anchor_starts = False
 
 
 def _study(folder: Path, n: int, model: str, data: str) -> Path:
@@ -45,7 +51,7 @@ def _study(folder: Path, n: int, model: str, data: str) -> Path:
     )
     text = text.replace('model = "model.ensemble:ChinaLP"', f'model = "{model}"')
     text = text.replace(f'data = "{data}"', f'data = "{data}"\nlatest_peak = true\n'
-                        'latest_peak_guess = "fit"')  # fmt: skip
+                        f'latest_peak_guess = "fit"\nanchors = {ANCHORS}')  # fmt: skip
     path = folder / f"{model.rsplit(':', 1)[1]}.toml"
     path.write_text(text)
     return path
@@ -84,7 +90,7 @@ def main(n: int = 8, workers: int = 2, out: Path | None = OUT, data: str = "chin
         "data": data,
         "rows": n,
         "workers": workers,
-        "anchors": ChinaLP.default_anchors,
+        "anchors": ANCHORS,
         "runs": runs,
         "wall_per_worker_over_shared": runs["per_worker"]["wall_s"] / runs["shared"]["wall_s"],
         "setup_per_worker_over_shared": runs["per_worker"]["setup_s"] / runs["shared"]["setup_s"],

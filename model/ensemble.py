@@ -37,7 +37,8 @@ class ChinaLP:
     anchors : int, optional
         Number of warm-start anchors the engine places in the study's space (default
         :attr:`default_anchors`; 0: every sample starts from the reference basis). Read by the
-        engine (uncertainty/engine/anchors.py), which hands them over through :meth:`set_anchors`.
+        engine (uncertainty/engine/anchors.py), which hands them over through :meth:`set_anchors`
+        and solves each once per run, sharing its basis with every worker (:meth:`anchor_start`).
     latest_peak_guess : bool or "fit"
         With ``latest_peak``: search each sample's latest peak outward from a first guess
         instead of bisecting (5-6 trials): ``true`` (default) its anchor's answer (an LHS row
@@ -64,7 +65,11 @@ class ChinaLP:
     #: ``python -m benchmarks.anchor_density``; iteration counts do not depend on the machine's
     #: speed). Each anchor a run's rows start from is one solve (~3 s) per run, shared by the
     #: workers (:meth:`anchor_start`): 128 anchors cost at most ~96 solves more than 32 (a
-    #: study of a few hundred rows uses fewer), and save ~0.2 s per row started from an anchor
+    #: study of a few hundred rows uses fewer), and save ~0.2 s per row started from an anchor.
+    #: With the latest-peak search each anchor used also costs its own search once per run
+    #: (~20 s; with ``latest_peak_guess = "fit"`` every anchor's): a study with the search pays
+    #: ~30 CPU-minutes more than with 32 (nearer anchors' answers may save trials: not
+    #: measured)
     default_anchors = 128
 
     def __init__(
@@ -130,7 +135,7 @@ class ChinaLP:
     #: (uncertainty/engine/shared.py) instead of each worker solving the anchors it needs
     shares_anchor_starts = True
 
-    def anchor_start(self, anchor: int) -> bytes:
+    def anchor_start(self, anchor: int) -> bytes | None:
         """Anchor ``anchor``'s optimal basis (model.starts.encode_basis), for every worker."""
         return self.lp.anchor_start(anchor)
 

@@ -103,10 +103,13 @@ def _level(value: Any) -> str:
     return _exact(value) if _numeric(value) else repr(value)
 
 
-def encode_basis(basis: highspy.HighsBasis) -> bytes:
+def encode_basis(basis: highspy.HighsBasis) -> bytes | None:
     """A basis as compact bytes: the status codes (one byte each) of its columns, then its rows,
-    zlib-compressed (~2 KB for the China LP's 38,000 against 38 KB raw), with the number of
-    columns in front."""
+    zlib-compressed (~2.8 KB for the China LP's 38,000 against 38 KB raw), with the numbers of
+    columns and rows in front. None for an invalid or alien basis (HiGHS would repair it, which
+    a decoded copy would not tell it to: each process then solves that anchor itself)."""
+    if not basis.valid or basis.alien:
+        return None
     cols = np.fromiter(map(int, basis.col_status), np.uint8, len(basis.col_status))
     rows = np.fromiter(map(int, basis.row_status), np.uint8, len(basis.row_status))
     head = np.array([len(cols), len(rows)], dtype="<u4").tobytes()
@@ -119,6 +122,8 @@ def decode_basis(data: bytes, like: highspy.HighsBasis) -> highspy.HighsBasis | 
     try:
         n_cols, n_rows = (int(v) for v in np.frombuffer(data[:8], dtype="<u4"))
         codes = np.frombuffer(zlib.decompress(data[8:]), dtype=np.uint8)
+        if codes.size and int(codes.max()) > 4:  # HighsBasisStatus: kLower .. kNonbasic
+            raise ValueError(f"status code {int(codes.max())}")
     except (ValueError, TypeError, zlib.error) as exc:
         logger.warning("a shared anchor basis is damaged (%s): solving the anchor here", exc)
         return None
@@ -209,9 +214,10 @@ class WarmStarts:
         self._anchor_bases, self._anchor_peaks, self._plane, self._shared = {}, {}, None, ()
         self._shared_starts: tuple = ()
 
-    def anchor_start(self, anchor: int) -> bytes:
+    def anchor_start(self, anchor: int) -> bytes | None:
         """Anchor ``anchor``'s optimal basis (solved here if this process has not yet) as bytes
-        (:func:`encode_basis`): what the engine shares with every worker."""
+        (:func:`encode_basis`; None if it cannot be shared): what the engine shares with every
+        worker."""
         return encode_basis(self.start_basis(anchor))
 
     def share_anchor_starts(self, starts: list) -> None:
@@ -220,9 +226,7 @@ class WarmStarts:
         computed or failed: solved here should a sample need it). The same basis as this
         process would solve (an anchor is always solved from the reference basis); decoded
         when a sample first starts from it."""
-        starts = tuple(starts)
-        if starts != self._shared_starts:
-            self._shared_starts = starts
+        self._shared_starts = tuple(starts)
 
     def share_anchor_peaks(self, peaks: list) -> None:
         """Every anchor's latest peak as the engine computed it once for the run

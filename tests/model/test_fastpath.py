@@ -120,7 +120,36 @@ def test_a_shared_anchor_basis_gives_the_same_outputs_as_solving_the_anchor(
         for i, params in enumerate(samples[:2]):
             out, diag = third.solve_sample(params, i % 2)
             assert diag["iterations"] == first[i][1]["iterations"]  # solved here, the same
-    assert "has %d columns" in caplog.records[0].msg and "damaged" in caplog.records[1].msg
+    messages = [r.getMessage() for r in caplog.records if r.name == "model.starts"]
+    assert any("columns" in m and "solving the anchor here" in m for m in messages)
+    assert any("damaged" in m for m in messages)
+
+
+def test_a_basis_round_trips_every_status_and_refuses_what_highs_would_repair():
+    """encode_basis keeps every HighsBasisStatus code; an alien or invalid basis is not encoded
+    (None: each worker solves that anchor itself), and codes beyond HiGHS's are refused."""
+    import zlib
+
+    import highspy
+
+    from model.starts import decode_basis, encode_basis
+
+    codes = [highspy.HighsBasisStatus(c) for c in range(5)]
+    basis = highspy.HighsBasis()
+    basis.col_status = codes * 3
+    basis.row_status = codes[::-1] * 2
+    basis.valid, basis.alien = True, False
+    back = decode_basis(encode_basis(basis), basis)
+    assert list(back.col_status) == list(basis.col_status)
+    assert list(back.row_status) == list(basis.row_status)
+    assert back.valid and not back.alien
+    basis.alien = True
+    assert encode_basis(basis) is None
+    basis.alien, basis.valid = False, False
+    assert encode_basis(basis) is None
+    basis.valid = True
+    bad = encode_basis(basis)[:8] + zlib.compress(bytes([7] * 25))
+    assert decode_basis(bad, basis) is None
 
 
 def test_parent_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):

@@ -190,10 +190,14 @@ def test_scale_estimate_reproduces_the_measured_run_and_grows_with_the_samples()
 
 def test_scale_estimate_spreads_the_shared_anchor_solves_over_the_workers():
     """With the anchors solved once per run and shared (engine_anchors_used recorded), the
-    measured 2-worker set-up splits into a part per worker and ceil(anchors / W) anchor solves
-    per worker, every anchor used at 10,000 rows."""
-    from benchmarks.engine import scale_estimate
+    measured 2-worker set-up splits into a part per worker and ceil(anchors used / W) anchor
+    solves per worker, the anchors used by n rows expected as A (1 - (1 - 1/A)^n); the
+    latest-peak search then adds each anchor's search without its basis solve."""
+    from benchmarks.engine import expected_anchors, scale_estimate
 
+    assert expected_anchors(128, 32) == 29  # 28.4
+    assert expected_anchors(128, 10_000) == 128 and expected_anchors(128, 1) == 1
+    assert expected_anchors(0, 100) == 0
     result = {
         "engine_samples": 32,
         "samples_per_second_2_workers": 32 / 100.0,  # 100 s: 60 s set-up per worker
@@ -205,12 +209,24 @@ def test_scale_estimate_spreads_the_shared_anchor_solves_over_the_workers():
         "engine_anchors_used": 10,  # 5 per worker: 15 s of the 60 s
     }
     at_size = scale_estimate(result, n=32)
-    by = at_size["setup_seconds_per_worker_by_workers"]
+    assert at_size["setup_seconds_per_worker_by_workers"]["2"] == pytest.approx(45.0 + 15 * 3.0)
+    big = scale_estimate(result, n=10_000)
+    by = big["setup_seconds_per_worker_by_workers"]
     assert by["2"] == pytest.approx(45.0 + 64 * 3.0)  # all 128 anchors at scale
     assert by["16"] == pytest.approx(45.0 + 8 * 3.0) and by["64"] == pytest.approx(51.0)
-    big = scale_estimate(result, n=10_000)
     assert big["hours"]["loky_2_workers"] * 3600 == pytest.approx(237.0 + 10_000 * 2.5 / 2)
     assert big["hours"]["loky_64_workers"] * 3600 == pytest.approx(51.0 + 10_000 * 2.5 / 64)
+    result.update(
+        multi_solve_search_median_s=10.0,
+        multi_solve_anchor_setup_s=50.0,  # two anchors: 25 s each, 3 s of it the basis solve
+        multi_solve_samples=3,
+        multi_solve_anchors=2,
+    )
+    peak = scale_estimate(result, n=10_000)["latest_peak"]
+    assert peak["seconds_per_anchor_search"] == pytest.approx(22.0)
+    assert peak["hours"]["anchor_starts"]["loky_64_workers"] * 3600 == pytest.approx(
+        51.0 + 2 * 22.0 + 10_000 * 12.5 / 64
+    )
 
 
 def test_scale_estimate_with_the_latest_peak_search_adds_each_rows_search_and_the_anchors():

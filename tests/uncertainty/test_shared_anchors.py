@@ -152,9 +152,10 @@ LOG = {log!r}
 
 
 class Starts:
-    default_anchors = 4
+    default_anchors = 16
     shares_anchor_starts = True
     shares_anchor_results = {results!r}
+    prepares_all_anchors = {all_anchors!r}
 
     def __init__(self, targets):
         self.starts, self.results = (), None
@@ -168,12 +169,13 @@ class Starts:
 
     def anchor_start(self, anchor):
         self._log("start", anchor)
-        if anchor == 1:
+        if anchor % 4 == 1:
             raise RuntimeError("this anchor has no optimum")
         return str(100 + anchor).encode()
 
     def set_anchor_starts(self, starts):
         self.starts = tuple(starts)
+        self._log("got", [k for k, s in enumerate(starts) if s is not None])
 
     def anchor_result(self, anchor):
         self._log("result", anchor)
@@ -193,9 +195,11 @@ class Starts:
 """
 
 
-def _starts_study(tmp_path, results: bool, n: int):
+def _starts_study(tmp_path, results: bool, n: int, all_anchors: bool = False):
     log = tmp_path / "log.jsonl"
-    (tmp_path / "starts.py").write_text(STARTS.format(log=str(log), results=results))
+    (tmp_path / "starts.py").write_text(
+        STARTS.format(log=str(log), results=results, all_anchors=all_anchors)
+    )
     study = tmp_path / "study.toml"
     study.write_text(
         f'[study]\nname = "starts"\nmodel = "starts:Starts"\nsampler = "mc"\nn = {n}\nseed = 3\n'
@@ -222,12 +226,16 @@ def test_each_anchor_start_is_computed_once_and_handed_to_every_worker(tmp_path,
     assert (store.status.values == 1).all(), (out / "failures.jsonl").read_text()
     np.testing.assert_array_equal(store.start.values, 100 + store.anchor.values)
     used = sorted({int(a) for a in store.anchor.values})
-    assert len(used) > 1 and 1 in used  # the failing anchor is one the rows start from
+    assert 1 < len(used) < 16  # the test can tell "used" from "all"
+    failing = {k for k in used if k % 4 == 1}
+    assert failing  # some anchor the rows start from fails
     entries = _log(log)
     assert sorted(k for _, what, k in entries if what == "start") == used  # once each
     assert not [e for e in entries if e[1] == "result"]  # the model shares no results
     own = [k for _, what, k in entries if what == "own"]
-    assert set(own) == {1}  # only the failed one was computed by the workers themselves
+    assert set(own) == failing  # only the failed ones were computed by the workers themselves
+    got = [k for _, what, k in entries if what == "got"]
+    assert got and all(len(k) <= 2 for k in got)  # a batch of 2 rows carries its anchors' only
     assert "anchor_results" not in json.loads((out / "manifest.json").read_text())
     status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
     pending_anchors = {int(a) for a in store.anchor.values[8:]}
@@ -247,7 +255,7 @@ def test_a_model_sharing_starts_and_results_computes_both_in_one_task(tmp_path):
     out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     store = xr.open_zarr(out / "store.zarr").load()
     np.testing.assert_array_equal(store.guess.values, 2030.0 + store.anchor.values)
-    entries = [e for e in _log(log) if e[1] != "own"]
+    entries = [e for e in _log(log) if e[1] in ("start", "result")]
     used = sorted({int(a) for a in store.anchor.values})
     for k in used:
         mine = [(pid, what) for pid, what, j in entries if j == k]
@@ -257,4 +265,24 @@ def test_a_model_sharing_starts_and_results_computes_both_in_one_task(tmp_path):
     status[4:] = 0
     log.write_text("")
     run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
-    assert {what for _, what, _ in _log(log)} <= {"start", "own"}  # results read back
+    assert {what for _, what, _ in _log(log)} <= {"start", "own", "got"}  # results read back
+
+
+def test_a_model_preparing_all_anchors_solves_only_the_rows_anchors_once_results_are_stored(
+    tmp_path,
+):
+    """With ``prepares_all_anchors`` every anchor's result is computed (its start with it, free);
+    a resumed run, the results read back, solves only the pending rows' anchors."""
+    study, log = _starts_study(tmp_path, results=True, n=6, all_anchors=True)
+    out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
+    entries = _log(log)
+    assert sorted(k for _, what, k in entries if what == "result") == list(range(16))
+    assert sorted(k for _, what, k in entries if what == "start") == list(range(16))
+    store = xr.open_zarr(out / "store.zarr").load()
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    status[4:] = 0
+    log.write_text("")
+    run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
+    again = sorted(k for _, what, k in _log(log) if what == "start")
+    assert again == sorted({int(a) for a in store.anchor.values[4:]})
+    assert not [e for e in _log(log) if e[1] == "result"]

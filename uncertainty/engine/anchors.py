@@ -2,10 +2,11 @@
 
 A fast-path model (a class with ``set_anchors``, such as the China LP) solves
 each anchor once, from its own reference start, and then starts every sample from the solution
-of the anchor nearest to it. The anchors and each sample's nearest anchor are functions of the
-study alone (its parameters and seed) and of the sample's inputs, never of the order, the worker,
-the batch or the backend, so results stay bit-identical across ``n_jobs``, batch sizes, Dask and
-resume (tests/uncertainty/test_anchors.py).
+of the anchor nearest to it (the China LP's anchors are solved once per run, spread over the
+workers and shared with all of them: engine/shared.py). The anchors and each sample's nearest
+anchor are functions of the study alone (its parameters and seed) and of the sample's inputs,
+never of the order, the worker, the batch or the backend, so results stay bit-identical across
+``n_jobs``, batch sizes, Dask and resume (tests/uncertainty/test_anchors.py).
 
 - **Where**: ``K`` points of a scrambled Halton sequence in the unit hypercube (seeded by the
   study's seed), mapped through each parameter's distribution like the design itself.
@@ -32,7 +33,7 @@ import numpy as np
 from uncertainty.errors import StudyError
 from uncertainty.study.space import Study
 
-#: largest number of anchors a study may ask for (each one is a full solve in every worker)
+#: largest number of anchors a study may ask for (each one is a full solve per run)
 MAX_ANCHORS = 1024
 
 

@@ -11,11 +11,12 @@ choice parameter first). A batch is a contiguous run of rows, so a hub and its r
 one; a row whose hub fell into another batch has the hub solved first by the
 worker (``prepare_parent``), the same optimum either way.
 
-Why: on a 10,000-row LHS of the benchmark's 8 parameters the nearest of 32 anchors is ~0.6 away
-(median) and the nearest hub (1,250) 0.40; the 81 % of rows that start from their hub took x0.79
-the time (x0.83 the simplex iterations) of their anchor start, side by side (``netua bench``,
-benchmarks/hubs.py). Anchors cannot be that dense (every anchor is a solve in every worker);
-hubs cost nothing (they are rows of the design). The order and the parents are
+Why: on a 10,000-row LHS of the benchmark's 8 parameters the nearest of 32 anchors was ~0.6 away
+(median) and the nearest hub (1,250) 0.40; the 81 % of rows that started from their hub took
+x0.79 the time (x0.83 the simplex iterations) of their anchor start, side by side (``netua
+bench`` with 32 anchors, benchmarks/hubs.py; the README gives today's figures). Anchors cannot be
+that dense (every anchor is a solve per run, engine/shared.py); hubs cost nothing (they are rows
+of the design). The order and the parents are
 functions of the study's design alone (the same for any ``n_jobs``, batch size, backend or
 resume). The hubs come in the sampler's random order, so a prefix of the stored design (an
 interrupted run) is a random set of groups: unbiased, but not a random set of rows; estimates do

@@ -1,26 +1,36 @@
-"""Results a model computes once per warm-start anchor and run, shared with every worker.
+"""What a model computes once per warm-start anchor and run, shared with every worker.
 
-The China LP's latest-peak search starts each sample from a first guess read from the anchors'
-own answers (its nearest anchor's latest peak, or the plane through all of them, model/starts.py).
-Each worker used to search every anchor it needed itself: ~20 s per anchor, repeated in every
-worker (with ``latest_peak_guess = "fit"`` all 32 anchors in each of 64 workers), and a time
-limit that cut one worker's search short gave that worker, and no other, a different plane.
-Instead the engine asks for each anchor's result once per run, spread over the workers, each
-under the anchor's own time limit; records them in the store's manifest (``anchor_results``:
-anchor index -> number, ``"inf"`` or ``"-inf"`` for an infinite one, null when the anchor's
-computation failed or timed out); and hands the same list to every worker before its first
-sample. A resumed or extended run reads them back
-and computes only anchors it has not asked for before. Results depend on the study and the
-model alone, never on ``n_jobs``, batch size, backend or resume (tests/uncertainty/
-test_shared_anchors.py).
+**Starts.** A fast-path model starts each sample from its nearest anchor's optimal basis
+(engine/anchors.py). Each worker used to solve every anchor it needed itself (~3 s each on the
+China LP, repeated in every worker: 32 anchors cost each of 64 workers ~1.5 min). Instead the
+engine asks each anchor its rows start from for its start once per run, spread over the workers,
+and hands each batch those of the anchors its rows start from (``anchor_starts`` of the spec:
+bytes, ~2.8 KB per China LP basis; engine/batches.py ``for_batch``). An anchor's basis is the same whichever process solves it (it is
+always solved from the reference basis), so the rows' outputs do not change, bit for bit. Starts
+are not stored: a resumed or extended run solves the anchors its pending rows start from again
+(once, over its workers).
 
-A model class opts in with (:mod:`uncertainty.engine.protocol`):
+**Results.** The China LP's latest-peak search starts each sample from a first guess read from
+the anchors' own answers (its nearest anchor's latest peak, or the plane through all of them,
+model/starts.py): ~20 s per anchor. The engine asks for each anchor's result once per run, in
+the same task as its start, under the anchor's own time limit; records them in the store's
+manifest (``anchor_results``: anchor index -> number, ``"inf"`` or ``"-inf"`` for an infinite
+one, null when the anchor's computation failed or timed out); and hands the same list to every
+worker before its first sample, so a time limit that cut one worker's search short cannot give
+that worker, and no other, a different plane. A resumed or extended run reads them back and
+computes only anchors it has not asked for before.
 
-- ``shares_anchor_results``: true when it wants them (read once, in a worker);
-- ``anchor_result(k)``: a number (or None) computed from anchor ``k``, in a worker;
-- ``set_anchor_results(results)``: every anchor's result before a batch: a float (NaN where the
-  anchor's computation failed or timed out) or None where it was not asked for (the model then
-  computes it itself should it need it).
+Both depend on the study and the model alone, never on ``n_jobs``, batch size, backend or resume
+(tests/uncertainty/test_shared_anchors.py). A model class opts in with
+(:mod:`uncertainty.engine.protocol`):
+
+- ``shares_anchor_starts``: true when it wants starts; ``anchor_start(k)``: anchor ``k``'s
+  start as bytes, in a worker; ``set_anchor_starts(starts)``: every anchor's start before a
+  batch (None where it was not asked for or failed: the model computes it itself if needed);
+- ``shares_anchor_results``: true when it wants results; ``anchor_result(k)``: a number (or
+  None) computed from anchor ``k``, in a worker; ``set_anchor_results(results)``: every
+  anchor's result before a batch: a float (NaN where the anchor's computation failed or timed
+  out) or None where it was not asked for (the model then computes it itself should it need it).
 
 The anchors asked for are those the pending rows start from (a row's nearest anchor; for a row
 with a parent, a Sobol AB row or an LHS row behind its hub, the parent's), or every anchor when
@@ -70,14 +80,19 @@ def share_anchor_results(
     manifest = store.read_manifest(out)  # this run holds the folder's lock: none writes it but us
     stored = stored_results(manifest)
     pending = plan.status == Status.PENDING
-    wanted = range(len(spec.anchors)) if info.get("all_anchors") else used_anchors(spec, plan)
-    wanted = list(wanted) if pending.any() else []
-    missing = [k for k in wanted if k not in stored] if results else []
+    used = used_anchors(spec, plan) if pending.any() else []
+    wanted = range(len(spec.anchors)) if info.get("all_anchors") and used else used
+    missing = {k for k in wanted if k not in stored} if results else set()
     solved: dict[int, bytes | None] = {}
-    todo = sorted(set(missing) | (set(wanted) if starts else set()))
+    # the starts of the anchors the rows start from (and of those searched: the search solves
+    # the anchor first, so its basis comes free)
+    todo = sorted(missing | (set(used) if starts else set()))
     if todo:
-        what = ("starts and " if starts else "") + ("results" if missing else "")
-        notify(f"anchors: computing {len(todo)} anchors' {what.removesuffix(' and ')} once")
+        if starts:
+            extra = f", {len(missing)} with their results" if missing else ""
+            notify(f"anchors: solving {len(todo)} anchors once for every worker{extra}")
+        else:
+            notify(f"anchors: computing {len(todo)} anchors' results once for every worker")
         started = time.monotonic()
 
         def record(k: int, start: bytes | None, value: float | None) -> None:
@@ -97,12 +112,16 @@ def share_anchor_results(
             raise
         except Exception as exc:
             raise ModelError(
-                f"computing the anchors' shared results of model {spec.model!r} failed: "
+                f"computing the anchors' shared starts or results of model {spec.model!r} "
+                "failed: "
                 f"{type(exc).__name__}: {exc}"
             ) from None
-        failed = sum(stored[k] is None for k in missing) + sum(v is None for v in solved.values())
+        failed = sum(
+            (k in missing and stored[k] is None) or (starts and solved.get(k) is None) for k in todo
+        )
+        done = "solved" if starts else "results computed"
         notify(
-            f"anchors: {len(todo)} computed in {time.monotonic() - started:.0f} s"
+            f"anchors: {len(todo)} {done} in {time.monotonic() - started:.0f} s"
             + (f" ({failed} failed)" if failed else "")
         )
     if results:
@@ -155,8 +174,12 @@ def compute_results(
     runs alone has no result, whatever ran beside it."""
 
     def submit(ks: list[int]) -> dict[Any, int]:  # one task per anchor: future -> anchor
+        # the outside limit (loky) counts one sample's limit per part: the start, the result
         return {
-            backend.submit(anchor_shared, spec, k, k in results, starts, samples=1): k for k in ks
+            backend.submit(
+                anchor_shared, spec, k, k in results, starts, samples=(k in results) + starts
+            ): k
+            for k in ks
         }
 
     died = _collect(backend, submit(anchors), record)
