@@ -7,8 +7,8 @@ engine asks each anchor its rows start from for its start once per run, spread o
 and hands each batch those of the anchors its rows start from (``anchor_starts`` of the spec:
 bytes, ~2.8 KB per China LP basis; engine/batches.py ``for_batch``). An anchor's basis is the
 same whichever process solves it (it is always solved from the reference basis), so the rows'
-outputs do not change, bit for bit. Starts are not stored: a resumed or extended run solves the anchors its pending rows start from again
-(once, over its workers).
+outputs do not change, bit for bit. Starts are not stored: a resumed or extended run solves the
+anchors its pending rows start from again (once, over its workers).
 
 **Results.** The China LP's latest-peak search starts each sample from a first guess read from
 the anchors' own answers (its nearest anchor's latest peak, or the plane through all of them,
