@@ -11,11 +11,13 @@ memory of a worker, and store bytes per sample. Results are printed and saved as
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import resource
 import statistics
 import time
 import tomllib
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -164,13 +166,22 @@ def time_floor(lp: ParametricLP, vectors, bases) -> tuple[list[float], list[floa
     return warm, cold, cold_iters
 
 
-def _worker_memory(data: str, samples: list[dict]) -> float:
-    """Peak resident memory (MB) of a process that builds the LP and solves the samples."""
+def worker_memory(data: str, samples: list[dict]) -> tuple[int, float]:
+    """``(pid, peak resident memory in MB)`` of a fresh (spawned) process that builds the LP and
+    solves the samples, as a worker does (joblib with one job would run it in this process,
+    whose peak holds everything the bench built before)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_worker_memory, data, samples).result()
+
+
+def _worker_memory(data: str, samples: list[dict]) -> tuple[int, float]:
+    """:func:`worker_memory` in the fresh process."""
     inputs = load_inputs(DATA[data])
     lp = ParametricLP(inputs, Settings(), targets_of(data))
     for params in samples:
         lp.solve_sample(params)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def study_anchors(study) -> tuple[np.ndarray, list[dict]]:
@@ -227,8 +238,6 @@ def run_benchmark(
     ``n_sobol`` (0: skip) and on ``n_hubs`` rows of a 10,000-row LHS study grouped behind hubs
     (0: skip; benchmarks/hubs.py), the solver options, the multi-solve multiple and the engine
     throughput; save and return JSON."""
-    from joblib import Parallel, delayed
-
     inputs = load_inputs(DATA[data])
     targets = targets_of(data)
     samples = draw_samples(data, n_samples, seed)
@@ -249,9 +258,7 @@ def run_benchmark(
     vectors = sample_vectors(lp, samples)
     floor, cold, cold_iters = time_floor(lp, vectors, bases)
     options = solver_options(lp, vectors[:n_options], bases[:n_options])
-    memory = Parallel(n_jobs=1, backend="loky")(
-        delayed(_worker_memory)(data, samples[:5]) for _ in range(1)
-    )[0]
+    memory = worker_memory(data, samples[:5])[1]
     med = statistics.median
     result = {
         "data": data,

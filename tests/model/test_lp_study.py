@@ -159,6 +159,19 @@ def test_benchmark_json_holds_every_figure(tmp_path):
     assert "LHS study of 10,000 rows grouped behind hubs" in performance_section(result)
 
 
+def test_worker_memory_is_measured_in_a_fresh_process():
+    """The bench's memory per worker is the peak of a process that only builds the LP and
+    solves samples (joblib with n_jobs=1 ran it in the bench's own process, whose peak held
+    everything the bench had built before)."""
+    import os
+
+    from benchmarks.fastpath import draw_samples, worker_memory
+
+    pid, megabytes = worker_memory("example", draw_samples("example", 1, 1))
+    assert pid != os.getpid()
+    assert 20 < megabytes < 2000
+
+
 def test_readme_performance_section_is_the_committed_benchmark():
     """README's performance section is generated from results/benchmarks/fastpath.json."""
     from benchmarks.readme import ROOT, performance_section

@@ -66,7 +66,7 @@ logger = logging.getLogger(__name__)
 
 #: evaluators set up in this process (:meth:`ModelSpec.cache_key`), the most recently used last
 _CACHE: OrderedDict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = OrderedDict()
-#: set-ups a process keeps (a China LP instance holds ~540 MB): a worker reused for another
+#: set-ups a process keeps (a China LP worker peaks at ~290 MB): a worker reused for another
 #: study, or running two at once, keeps the other's too; the least recently used goes first
 CACHE_SIZE = 2
 #: one batch at a time per process: a cached model instance is not thread-safe
