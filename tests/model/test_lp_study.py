@@ -96,6 +96,28 @@ def test_lp_study_same_store_with_one_and_two_workers_and_resumed(tmp_path):
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 
+def test_shared_anchor_bases_give_the_store_of_workers_solving_their_own(tmp_path):
+    """The anchors' bases solved once per run and handed to the batches (engine/shared.py) give
+    the same store, bit for bit, as every worker solving the anchors its rows start from
+    itself (the engine before the bases were shared)."""
+    (tmp_path / "own.py").write_text(
+        "from model.ensemble import ChinaLP\n\n\n"
+        "class Own(ChinaLP):\n    shares_anchor_starts = False\n"
+    )
+    text = study_text("example", 12, seed=5)
+    stores = {}
+    for name, model in (("shared", "model.ensemble:ChinaLP"), ("own", "own:Own")):
+        study = tmp_path / f"{name}.toml"
+        study.write_text(text.replace('model = "model.ensemble:ChinaLP"', f'model = "{model}"'))
+        out = run_study(study, tmp_path / name, n_jobs=2, batch_size=3)
+        stores[name] = xr.open_zarr(out / "store.zarr").load()
+    shared, own = stores["shared"], stores["own"]
+    assert (shared.status.values == 1).all()
+    assert len(set(shared.anchor.values.tolist())) > 1
+    for name in ("status", "co2", "coal_share", "peak_year", "cost", "iterations", "anchor"):
+        np.testing.assert_array_equal(shared[name].values, own[name].values, err_msg=name)
+
+
 def test_sobol_rows_start_from_their_parent_whatever_the_batches(tmp_path):
     """AB rows of a Sobol design start from their block's A row's optimum and search their
     latest peak outward from A's (issue 17): the same store bit for bit with one worker and

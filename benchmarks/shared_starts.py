@@ -1,0 +1,108 @@
+"""The anchors' bases solved once per run and shared, against solved by every worker that needs
+them, side by side in one run (uncertainty/engine/shared.py, ``anchor_start``).
+
+Run: ``python -m benchmarks.shared_starts [N] [WORKERS] [ANCHORS]`` (an LHS study of N rows of
+the benchmark's 8 parameters, default 24, on WORKERS loky workers, default 2, with ANCHORS
+anchors, default the China LP's; ~5 min on the China data). The same ChinaLP study (no
+latest-peak search) runs twice through the engine,
+each on fresh worker processes: as it does now (each anchor the rows start from solved once per
+run, spread over the workers, its basis handed to the batches that start from it) and as it did
+before (:class:`PerWorker`: every worker solves each anchor its rows start from itself). Prints
+and saves the wall times, their ratio and each run's set-up (wall time minus the samples'
+elapsed shared among the workers) to ``results/benchmarks/shared_starts.json``. The stores must
+agree bit for bit on the outputs (a basis is the same whichever process solves it), which it
+checks.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from benchmarks import save_json
+from benchmarks.fastpath import study_text
+from model.ensemble import ChinaLP
+from uncertainty.engine.run import run_study
+
+OUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "shared_starts.json"
+OUTPUTS = ("co2", "cost", "iterations", "anchor", "parent_start", "peak_year")
+
+
+class PerWorker(ChinaLP):
+    """The China LP as the engine ran it before the anchors' bases were shared: every worker
+    solves each anchor its rows start from itself."""
+
+    shares_anchor_starts = False
+
+
+def main(
+    n: int = 24,
+    workers: int = 2,
+    anchors: int = ChinaLP.default_anchors,
+    out: Path | None = OUT,
+    data: str = "china",
+) -> dict:
+    from joblib.externals.loky import get_reusable_executor
+
+    folder = Path(tempfile.mkdtemp(prefix="netua-starts-"))
+    runs, stores = {}, {}
+    try:
+        for name, model in (("shared", "model.ensemble:ChinaLP"),
+                            ("per_worker", "benchmarks.shared_starts:PerWorker")):  # fmt: skip
+            text = study_text(data, n, seed=1).replace(
+                'model = "model.ensemble:ChinaLP"', f'model = "{model}"'
+            )
+            text = text.replace(f'data = "{data}"', f'data = "{data}"\nanchors = {anchors}')
+            study = folder / f"{name}.toml"
+            study.write_text(text)
+            get_reusable_executor(kill_workers=True).shutdown(wait=True)  # fresh workers
+            start = time.perf_counter()
+            where = run_study(study, folder / name, n_jobs=workers)
+            wall = time.perf_counter() - start
+            store = xr.open_zarr(where / "store.zarr").load()
+            samples = float(store.elapsed.sum())
+            own = store.parent_start.values == 0
+            runs[name] = {
+                "wall_s": wall,
+                "samples_elapsed_s": samples,
+                "setup_s": wall - samples / workers,
+                "ok": int((store.status.values == 1).sum()),
+                "anchors_used": len(np.unique(store.anchor.values[own])),
+            }
+            stores[name] = store
+            print(
+                f"{name:10s} wall {wall:7.1f} s, set-up {runs[name]['setup_s']:7.1f} s", flush=True
+            )
+        for output in OUTPUTS:
+            np.testing.assert_array_equal(
+                stores["shared"][output].values, stores["per_worker"][output].values, output
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result = {
+        "data": data,
+        "rows": n,
+        "workers": workers,
+        "anchors": anchors,
+        "runs": runs,
+        "wall_per_worker_over_shared": runs["per_worker"]["wall_s"] / runs["shared"]["wall_s"],
+        "setup_per_worker_over_shared": runs["per_worker"]["setup_s"] / runs["shared"]["setup_s"],
+        "same_outputs": list(OUTPUTS),
+    }
+    print(
+        f"per-worker anchor solves / shared: wall x{result['wall_per_worker_over_shared']:.2f}, "
+        f"set-up x{result['setup_per_worker_over_shared']:.2f}"
+    )
+    save_json(result, out)
+    return result
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:4]]
+    main(*args, out=OUT if len(args) < 3 else OUT.with_name(f"shared_starts_{args[2]}.json"))
