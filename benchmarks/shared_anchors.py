@@ -57,45 +57,60 @@ def _study(folder: Path, n: int, model: str, data: str) -> Path:
     return path
 
 
-def main(n: int = 8, workers: int = 2, out: Path | None = OUT, data: str = "china") -> dict:
-    folder = Path(tempfile.mkdtemp(prefix="netua-shared-"))
-    runs = {}
-    stores = {}
-    try:
-        for name, model in (("shared", "model.ensemble:ChinaLP"),
-                            ("per_worker", "benchmarks.shared_anchors:PerWorker")):  # fmt: skip
-            study = _study(folder, n, model, data)
-            start = time.perf_counter()
-            where = run_study(study, folder / name, n_jobs=workers, batch_size=1)
-            wall = time.perf_counter() - start
-            store = xr.open_zarr(where / "store.zarr").load()
-            samples = float(store.elapsed.sum())
-            runs[name] = {
-                "wall_s": wall,
-                "samples_elapsed_s": samples,
-                "setup_s": wall - samples / workers,
-                "ok": int((store.status.values == 1).sum()),
-            }
-            stores[name] = store
-            print(
-                f"{name:10s} wall {wall:7.1f} s, set-up {runs[name]['setup_s']:7.1f} s", flush=True
-            )
-        for output in OUTPUTS:
-            np.testing.assert_array_equal(
-                stores["shared"][output].values, stores["per_worker"][output].values, output
-            )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    result = {
-        "data": data,
-        "rows": n,
-        "workers": workers,
-        "anchors": ANCHORS,
+def side_by_side(
+    studies: dict, folder: Path, workers: int, outputs, batch_size=None, fresh=False
+) -> dict:
+    """Run the studies ``{"shared": path, "per_worker": path}`` into ``folder`` (``fresh``: each
+    on fresh loky workers), check that their stores agree bit for bit on ``outputs``, and
+    return each run's wall time and set-up (wall minus the samples' elapsed shared among the
+    workers) and their ratios."""
+    from joblib.externals.loky import get_reusable_executor
+
+    runs, stores = {}, {}
+    for name, study in studies.items():
+        if fresh:
+            get_reusable_executor(kill_workers=True).shutdown(wait=True)
+        start = time.perf_counter()
+        where = run_study(study, folder / name, n_jobs=workers, batch_size=batch_size)
+        wall = time.perf_counter() - start
+        store = xr.open_zarr(where / "store.zarr").load()
+        samples = float(store.elapsed.sum())
+        own = store.parent_start.values == 0  # rows started from their anchor
+        runs[name] = {
+            "wall_s": wall,
+            "samples_elapsed_s": samples,
+            "setup_s": wall - samples / workers,
+            "ok": int((store.status.values == 1).sum()),
+            "anchors_used": len(np.unique(store.anchor.values[own])),
+        }
+        stores[name] = store
+        print(f"{name:10s} wall {wall:7.1f} s, set-up {runs[name]['setup_s']:7.1f} s", flush=True)
+    for output in outputs:
+        np.testing.assert_array_equal(
+            stores["shared"][output].values, stores["per_worker"][output].values, output
+        )
+    return {
         "runs": runs,
         "wall_per_worker_over_shared": runs["per_worker"]["wall_s"] / runs["shared"]["wall_s"],
         "setup_per_worker_over_shared": runs["per_worker"]["setup_s"] / runs["shared"]["setup_s"],
-        "same_outputs": list(OUTPUTS),
+        "same_outputs": list(outputs),
     }
+
+
+def main(n: int = 8, workers: int = 2, out: Path | None = OUT, data: str = "china") -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="netua-shared-"))
+    try:
+        studies = {
+            name: _study(folder, n, model, data)
+            for name, model in (
+                ("shared", "model.ensemble:ChinaLP"),
+                ("per_worker", "benchmarks.shared_anchors:PerWorker"),
+            )  # fmt: skip
+        }
+        compared = side_by_side(studies, folder, workers, OUTPUTS, batch_size=1)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result = {"data": data, "rows": n, "workers": workers, "anchors": ANCHORS, **compared}
     print(
         f"per-worker searches / shared: wall x{result['wall_per_worker_over_shared']:.2f}, "
         f"set-up x{result['setup_per_worker_over_shared']:.2f}"

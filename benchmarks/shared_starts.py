@@ -19,16 +19,12 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import numpy as np
-import xarray as xr
 
 from benchmarks import save_json
 from benchmarks.fastpath import study_text
+from benchmarks.shared_anchors import side_by_side
 from model.ensemble import ChinaLP
-from uncertainty.engine.run import run_study
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "shared_starts.json"
 OUTPUTS = ("co2", "cost", "iterations", "anchor", "parent_start", "peak_year")
@@ -48,53 +44,21 @@ def main(
     out: Path | None = OUT,
     data: str = "china",
 ) -> dict:
-    from joblib.externals.loky import get_reusable_executor
-
     folder = Path(tempfile.mkdtemp(prefix="netua-starts-"))
-    runs, stores = {}, {}
     try:
+        studies = {}
         for name, model in (("shared", "model.ensemble:ChinaLP"),
                             ("per_worker", "benchmarks.shared_starts:PerWorker")):  # fmt: skip
             text = study_text(data, n, seed=1).replace(
                 'model = "model.ensemble:ChinaLP"', f'model = "{model}"'
             )
             text = text.replace(f'data = "{data}"', f'data = "{data}"\nanchors = {anchors}')
-            study = folder / f"{name}.toml"
-            study.write_text(text)
-            get_reusable_executor(kill_workers=True).shutdown(wait=True)  # fresh workers
-            start = time.perf_counter()
-            where = run_study(study, folder / name, n_jobs=workers)
-            wall = time.perf_counter() - start
-            store = xr.open_zarr(where / "store.zarr").load()
-            samples = float(store.elapsed.sum())
-            own = store.parent_start.values == 0
-            runs[name] = {
-                "wall_s": wall,
-                "samples_elapsed_s": samples,
-                "setup_s": wall - samples / workers,
-                "ok": int((store.status.values == 1).sum()),
-                "anchors_used": len(np.unique(store.anchor.values[own])),
-            }
-            stores[name] = store
-            print(
-                f"{name:10s} wall {wall:7.1f} s, set-up {runs[name]['setup_s']:7.1f} s", flush=True
-            )
-        for output in OUTPUTS:
-            np.testing.assert_array_equal(
-                stores["shared"][output].values, stores["per_worker"][output].values, output
-            )
+            studies[name] = folder / f"{name}.toml"
+            studies[name].write_text(text)
+        compared = side_by_side(studies, folder, workers, OUTPUTS, fresh=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    result = {
-        "data": data,
-        "rows": n,
-        "workers": workers,
-        "anchors": anchors,
-        "runs": runs,
-        "wall_per_worker_over_shared": runs["per_worker"]["wall_s"] / runs["shared"]["wall_s"],
-        "setup_per_worker_over_shared": runs["per_worker"]["setup_s"] / runs["shared"]["setup_s"],
-        "same_outputs": list(OUTPUTS),
-    }
+    result = {"data": data, "rows": n, "workers": workers, "anchors": anchors, **compared}
     print(
         f"per-worker anchor solves / shared: wall x{result['wall_per_worker_over_shared']:.2f}, "
         f"set-up x{result['setup_per_worker_over_shared']:.2f}"

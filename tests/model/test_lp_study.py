@@ -439,3 +439,16 @@ def test_lhs_rows_guessing_from_the_anchors_plane_whatever_the_batches(tmp_path)
     np.testing.assert_array_equal(a.latest_peak_year.values, c.latest_peak_year.values)
     np.testing.assert_allclose(a.delay_cost.values, c.delay_cost.values, rtol=1e-6)
     assert (a.latest_peak_solves.values != c.latest_peak_solves.values).any()  # other guesses
+
+
+def test_shared_starts_benchmark_runs_both_ways_and_checks_the_stores_agree():
+    """benchmarks/shared_starts (and shared_anchors' side_by_side it uses) on the example data:
+    both runs evaluate every row, the per-worker run really solves its own anchors (the
+    PerWorker model shares none) and the stores agree on the compared outputs."""
+    from benchmarks import shared_starts
+
+    assert shared_starts.PerWorker.shares_anchor_starts is False
+    result = shared_starts.main(6, 2, 4, out=None, data="example")
+    assert [run["ok"] for run in result["runs"].values()] == [6, 6]
+    assert result["same_outputs"] == list(shared_starts.OUTPUTS)
+    assert result["anchors"] == 4 and result["runs"]["shared"]["anchors_used"] >= 1
