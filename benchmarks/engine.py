@@ -78,22 +78,17 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
         anchor_solve = result["anchor_setup_seconds"] / result["anchors_used"]
     fixed = max(measured - math.ceil((used or 0) / 2) * anchor_solve, 0.0)
     anchors = expected_anchors(result.get("anchors", 0), n)
-
-    def setup(workers: int) -> float:
-        """Set-up of one of ``workers`` workers (s)."""
-        if used is None:  # a constant set-up
-            return measured
-        return fixed + math.ceil(anchors / workers) * anchor_solve
-
+    # set-up of one of W workers (s): constant (= measured) when anchor_solve is 0
+    setup = {w: fixed + math.ceil(anchors / w) * anchor_solve for w in (2, 16, 64)}
     hours = {}
     for workers in (2, 16, 64):
-        hours[f"loky_{workers}_workers"] = (setup(workers) + n * per_sample / workers) / 3600
+        hours[f"loky_{workers}_workers"] = (setup[workers] + n * per_sample / workers) / 3600
     hours["dask_64_workers"] = hours["loky_64_workers"]
     out = {
         "samples": n,
         "seconds_per_sample_per_worker": per_sample,
         "setup_seconds_per_worker": measured,
-        "setup_seconds_per_worker_by_workers": {f"{w}": setup(w) for w in (2, 16, 64)},
+        "setup_seconds_per_worker_by_workers": {f"{w}": s for w, s in setup.items()},
         "anchors_expected": anchors,
         "anchor_solve_seconds": anchor_solve,
         "hours": hours,
@@ -103,7 +98,7 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
         sobol = max(per_sample - result["fast_median_s"] + result["sobol_fast_median_s"], 0.0)
         out["seconds_per_sample_per_worker_sobol"] = sobol
         out["hours_sobol"] = {
-            f"loky_{workers}_workers": (setup(workers) + n * sobol / workers) / 3600
+            f"loky_{workers}_workers": (setup[workers] + n * sobol / workers) / 3600
             for workers in (2, 16, 64)
         }
     if "hub_children_time_hub_over_anchor" in result:  # an LHS study grouped behind hubs: the
@@ -113,7 +108,7 @@ def scale_estimate(result: dict, n: int = 10_000) -> dict:
         hubs = max(per_sample - result["fast_median_s"] * (1 - factor), 0.0)
         out["seconds_per_sample_per_worker_lhs_hubs"] = hubs
         out["hours_lhs_hubs"] = {
-            f"loky_{workers}_workers": (setup(workers) + n * hubs / workers) / 3600
+            f"loky_{workers}_workers": (setup[workers] + n * hubs / workers) / 3600
             for workers in (2, 16, 64)
         }
     if "multi_solve_search_median_s" in result:
@@ -158,14 +153,12 @@ def latest_peak_estimate(result: dict, scale: dict, n: int) -> dict:
             part = result[f"{share}_parent_share"]
             searched = part * result[f"{search}_search_median_s"] + (1 - part) * anchor_search
             rows[design] = scale[solve] + searched
-    by_workers = scale.get("setup_seconds_per_worker_by_workers", {})
-    setup = {w: by_workers.get(f"{w}", scale["setup_seconds_per_worker"]) for w in (2, 16, 64)}
-    searched_anchors = scale.get("anchors_expected", result["anchors"])
-    search = max(per_anchor - scale.get("anchor_solve_seconds", 0.0), 0.0)
+    setup = scale["setup_seconds_per_worker_by_workers"]
+    search = max(per_anchor - scale["anchor_solve_seconds"], 0.0)
     hours = {
         design: {
             f"loky_{w}_workers": (
-                setup[w] + math.ceil(searched_anchors / w) * search + n * seconds / w
+                setup[f"{w}"] + math.ceil(scale["anchors_expected"] / w) * search + n * seconds / w
             )
             / 3600
             for w in (2, 16, 64)

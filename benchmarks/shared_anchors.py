@@ -63,7 +63,7 @@ def side_by_side(
     """Run the studies ``{"shared": path, "per_worker": path}`` into ``folder`` (``fresh``: each
     on fresh loky workers), check that their stores agree bit for bit on ``outputs``, and
     return each run's wall time and set-up (wall minus the samples' elapsed shared among the
-    workers) and their ratios."""
+    workers) and their ratios (:func:`report` prints and saves them)."""
     from joblib.externals.loky import get_reusable_executor
 
     runs, stores = {}, {}
@@ -97,6 +97,17 @@ def side_by_side(
     }
 
 
+def report(result: dict, what: str, out: Path | None) -> dict:
+    """Print the ratios of :func:`side_by_side`'s ``result`` (``what``: the per-worker work) and
+    save it to ``out``."""
+    print(
+        f"per-worker {what} / shared: wall x{result['wall_per_worker_over_shared']:.2f}, "
+        f"set-up x{result['setup_per_worker_over_shared']:.2f}"
+    )
+    save_json(result, out)
+    return result
+
+
 def main(n: int = 8, workers: int = 2, out: Path | None = OUT, data: str = "china") -> dict:
     folder = Path(tempfile.mkdtemp(prefix="netua-shared-"))
     try:
@@ -111,12 +122,7 @@ def main(n: int = 8, workers: int = 2, out: Path | None = OUT, data: str = "chin
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     result = {"data": data, "rows": n, "workers": workers, "anchors": ANCHORS, **compared}
-    print(
-        f"per-worker searches / shared: wall x{result['wall_per_worker_over_shared']:.2f}, "
-        f"set-up x{result['setup_per_worker_over_shared']:.2f}"
-    )
-    save_json(result, out)
-    return result
+    return report(result, "searches", out)
 
 
 if __name__ == "__main__":

@@ -21,9 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import save_json
 from benchmarks.fastpath import study_text
-from benchmarks.shared_anchors import side_by_side
+from benchmarks.shared_anchors import report, side_by_side
 from model.ensemble import ChinaLP
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "shared_starts.json"
@@ -59,12 +58,7 @@ def main(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     result = {"data": data, "rows": n, "workers": workers, "anchors": anchors, **compared}
-    print(
-        f"per-worker anchor solves / shared: wall x{result['wall_per_worker_over_shared']:.2f}, "
-        f"set-up x{result['setup_per_worker_over_shared']:.2f}"
-    )
-    save_json(result, out)
-    return result
+    return report(result, "anchor solves", out)
 
 
 if __name__ == "__main__":

@@ -212,7 +212,7 @@ class WarmStarts:
         """
         self.anchors = [dict(a) for a in anchors]
         self._anchor_bases, self._anchor_peaks, self._plane, self._shared = {}, {}, None, ()
-        self._shared_starts: tuple = ()
+        self._shared_starts = ()
 
     def anchor_start(self, anchor: int) -> bytes | None:
         """Anchor ``anchor``'s optimal basis (solved here if this process has not yet) as bytes

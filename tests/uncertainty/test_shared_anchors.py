@@ -65,14 +65,19 @@ def _study(tmp_path, all_anchors: bool, n: int, die: bool = False):
     (tmp_path / "share.py").write_text(
         SHARING.format(log=str(log), all_anchors=all_anchors, die=die)
     )
+    return _write_study(tmp_path, "share", n, ["y", "anchor", "guess"], 1.0), log
+
+
+def _write_study(tmp_path, module: str, n: int, outputs: list, timeout: float):
+    """A study of the toy model ``module:<Module>`` over two uniform parameters x and z."""
     study = tmp_path / "study.toml"
     study.write_text(
-        f'[study]\nname = "share"\nmodel = "share:Share"\nsampler = "mc"\nn = {n}\nseed = 3\n'
-        'outputs = ["y", "anchor", "guess"]\ntimeout = 1.0\n\n'
+        f'[study]\nname = "{module}"\nmodel = "{module}:{module.title()}"\nsampler = "mc"\n'
+        f"n = {n}\nseed = 3\noutputs = {json.dumps(outputs)}\ntimeout = {timeout}\n\n"
         '[parameters.x]\ndistribution = "uniform"\nlower = 0\nupper = 1\n\n'
         '[parameters.z]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'
     )
-    return study, log
+    return study
 
 
 def _computed(log) -> list[int]:
@@ -200,14 +205,7 @@ def _starts_study(tmp_path, results: bool, n: int, all_anchors: bool = False):
     (tmp_path / "starts.py").write_text(
         STARTS.format(log=str(log), results=results, all_anchors=all_anchors)
     )
-    study = tmp_path / "study.toml"
-    study.write_text(
-        f'[study]\nname = "starts"\nmodel = "starts:Starts"\nsampler = "mc"\nn = {n}\nseed = 3\n'
-        'outputs = ["y", "anchor", "start", "guess"]\ntimeout = 5.0\n\n'
-        '[parameters.x]\ndistribution = "uniform"\nlower = 0\nupper = 1\n\n'
-        '[parameters.z]\ndistribution = "uniform"\nlower = 0\nupper = 1\n'
-    )
-    return study, log
+    return _write_study(tmp_path, "starts", n, ["y", "anchor", "start", "guess"], 5.0), log
 
 
 def _log(log) -> list[tuple[int, str, int]]:

@@ -104,7 +104,7 @@ def share_anchor_results(
                 store.write_manifest(out, manifest)
 
         try:
-            compute_results(spec, backend, todo, set(missing), bool(starts), record)
+            compute_results(spec, backend, todo, missing, bool(starts), record)
         except KeyboardInterrupt:
             backend.interrupt()
             raise RunInterrupted(str(out), int(np.sum(~pending)), len(pending)) from None
@@ -113,8 +113,7 @@ def share_anchor_results(
         except Exception as exc:
             raise ModelError(
                 f"computing the anchors' shared starts or results of model {spec.model!r} "
-                "failed: "
-                f"{type(exc).__name__}: {exc}"
+                f"failed: {type(exc).__name__}: {exc}"
             ) from None
         failed = sum(
             (k in missing and stored[k] is None) or (starts and solved.get(k) is None) for k in todo
