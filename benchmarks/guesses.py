@@ -6,8 +6,10 @@ A 10,000-row LHS design of the benchmark parameters is grouped as the engine sto
 (uncertainty/engine/hubs.py); N of its rows that start from a hub are drawn at random and each
 is evaluated after its hub, as the engine does, by two copies of the China LP with the search:
 one guessing the nearest answer (a hub its anchor's, a row its hub's) and one guessing the
-plane through the 32 anchors' answers (model/starts.py ``plane_guess``). The anchors' own
-searches (all of them for the plane, those the rows need for the nearest answer) are set-up,
+plane through the first anchors' answers (model/starts.py ``plane_guess``, ``plane_anchors``:
+72 of the study's 128 today; the committed results are of a run with 32 anchors, all in the
+plane, rounded to the nearest year). The anchors' own searches (the plane's, those the rows need
+for the nearest answer) are set-up,
 solved first and not timed. Prints per-row trials and search seconds, their medians and means
 and the median per-row ratio of the search times; saves them to
 ``results/benchmarks/guesses.json``. The answers must agree (the guess moves only the trials).

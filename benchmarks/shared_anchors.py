@@ -3,9 +3,9 @@ side by side in one run (uncertainty/engine/shared.py).
 
 Run: ``python -m benchmarks.shared_anchors [N] [WORKERS]`` (an LHS study of N rows, default 8,
 on WORKERS loky workers, default 2; ~20 min on the China data). The same ChinaLP study with the
-latest-peak search and ``latest_peak_guess = "fit"`` (the plane through every anchor's answer)
-runs twice through the engine: as it does now (each anchor's search once per run, spread over
-the workers, recorded in the manifest and handed to every worker) and as it did before
+latest-peak search and ``latest_peak_guess = "fit"`` (the plane through the anchors' answers,
+all 32) runs twice through the engine: as it does now (each anchor's search once per run,
+spread over the workers, recorded in the manifest and handed to every worker) and as it did before
 (:class:`PerWorker`: every worker searches every anchor itself before its first batch). Prints
 and saves the wall times, their ratio, and each run's set-up (wall time minus the samples'
 elapsed shared among the workers) to ``results/benchmarks/shared_anchors.json``. The stores
@@ -38,8 +38,8 @@ ANCHORS = 32
 
 class PerWorker(ChinaLP):
     """The China LP as the engine ran it before the anchors' results and bases were shared:
-    every worker solves and searches every anchor itself (``prepares_all_anchors``) before its
-    first batch."""
+    every worker solves and searches every anchor of the plane itself (``prepared_anchors``,
+    all 32 here) before its first batch."""
 
     shares_anchor_results = False
     shares_anchor_starts = False

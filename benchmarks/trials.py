@@ -22,6 +22,9 @@ set-up, through :class:`model.latest_peak.LatestPeakSearch`), so the methods see
   being the sample with one factor redrawn (a Sobol AB row and its A row: the closest start a
   design offers; what the search does for such a trial). The parent's trials are solved first
   with ``ipm_crossover``, not timed.
+- ``warm_adjacent``: from the sample's own ``ipm_crossover`` basis of the other deciding year,
+  as a search chaining its trials would: P + 1 from P by the dual simplex (one more year held),
+  P from P + 1 by the primal simplex (one hold row relaxed, the basis stays primal feasible).
 
 Prints per-trial seconds, iterations and the penalised use (feasible: < 1e-3 MtCO2), the
 medians and each method's median ratio to ``ipm``, and the sample's single warm solve for scale;
@@ -45,7 +48,7 @@ from model.build import Settings
 from model.fastpath import ParametricLP
 from model.latest_peak import TRIAL_OPTIONS, LatestPeakSearch
 from model.load import CHINA_DATA, load_inputs
-from model.solve import cold_run
+from model.solve import cold_run, set_start
 from uncertainty.engine.anchors import nearest_anchor
 from uncertainty.study.space import study_from_dict
 
@@ -93,21 +96,45 @@ class TrialProbe(LatestPeakSearch):
                     continue
                 if method == "ipm_crossover":
                     self.bases[year] = highs.getBasis()
-                x = np.asarray(highs.getSolution().col_value)[self.penalised]
-                self.table.append(
-                    {
-                        "year": int(year),
-                        "method": method,
-                        "seconds": seconds,
-                        "iterations": int(info.simplex_iteration_count + info.ipm_iteration_count),
-                        "optimal": highs.getModelStatus() == highspy.HighsModelStatus.kOptimal,
-                        "penalised_use": float(x.sum()),
-                        "cost": float(
-                            info.objective_function_value - x @ (self.price * self.penalty)
-                        ),
-                    }
-                )
+                self._record(highs, year, method, seconds)
+        if not self.only:
+            self._adjacent(highs)
         return self._result(np.nan, 3, least_cost)
+
+    def _adjacent(self, highs) -> None:
+        """``warm_adjacent``: each trial from the sample's own trial of the other year (its
+        interior-point basis with crossover), as a search chaining its trials would: a later
+        year (one more year held) by the dual simplex, an earlier year (one row relaxed: the
+        basis stays primal feasible) by the primal simplex, the better of the two simplex
+        methods each way on the first 4 samples (2026-12-01, by hand)."""
+        for year in self.years_to_try:
+            for other in self.years_to_try:
+                if other == year or other not in self.bases:
+                    continue
+                self._hold(highs, year)
+                set_start(highs, self.bases[other])
+                highs.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+                highs.setOptionValue("simplex_strategy", 1 if year > other else 4)
+                start = time.perf_counter()
+                highs.run()
+                seconds = time.perf_counter() - start
+                highs.setOptionValue("simplex_strategy", 1)
+                self._record(highs, year, "warm_adjacent", seconds)
+
+    def _record(self, highs, year: int, method: str, seconds: float) -> None:
+        info = highs.getInfo()
+        x = np.asarray(highs.getSolution().col_value)[self.penalised]
+        self.table.append(
+            {
+                "year": int(year),
+                "method": method,
+                "seconds": seconds,
+                "iterations": int(info.simplex_iteration_count + info.ipm_iteration_count),
+                "optimal": highs.getModelStatus() == highspy.HighsModelStatus.kOptimal,
+                "penalised_use": float(x.sum()),
+                "cost": float(info.objective_function_value - x @ (self.price * self.penalty)),
+            }
+        )
 
 
 def _probe(lp, params, anchor, years, parent_bases=None, only=()) -> TrialProbe:

@@ -43,10 +43,11 @@ class ChinaLP:
         With ``latest_peak``: search each sample's latest peak outward from a first guess
         instead of bisecting (5-6 trials): ``true`` (default) its anchor's answer (an LHS row
         with a hub: the hub's; a Sobol AB row: its A row's). ``"fit"``: the least-squares plane
-        through every anchor's answer (a Sobol AB row still guesses its A row's); on 20 rows of
-        a 10,000-row LHS study, side by side, 2.60 trials on average against 3.55 and x0.73 the
-        search time (``python -m benchmarks.guesses``). The anchors' own searches (~20 s each on
-        the China LP; with ``"fit"`` all of them, else those the rows start from) run once per
+        through the first anchors' answers (72 of 128 for 8 parameters, model/starts.py
+        ``plane_anchors``; a Sobol AB row still guesses its A row's); on exact answers, 2.21
+        trials on average against 3.08 (``python -m benchmarks.guess_fit``). The anchors' own
+        searches (~20 s each on the China LP; with ``"fit"`` the plane's, else those the rows
+        start from) run once per
         run, spread over the workers by the engine and shared (:meth:`anchor_result`,
         uncertainty/engine/shared.py), so the plane's extra set-up, the anchors no row starts
         from, is paid once per study. ``false``: bisect. The answer is the same every way; only
@@ -112,12 +113,12 @@ class ChinaLP:
         self.lp.set_choices(p.name for p in parameters if p.distribution.kind == "choice")
 
     @property
-    def prepares_all_anchors(self) -> bool:
-        """Whether every sample's first guess needs every anchor's latest peak
-        (``latest_peak_guess = "fit"``): the engine then computes every anchor's
-        (:meth:`anchor_result`), and prepares in a worker, each under its own time limit, any
-        whose result it did not share."""
-        return self.lp.peak_fit and self.lp.latest_peak is not None
+    def prepared_anchors(self) -> int:
+        """How many anchors, the first ones, every sample's first guess needs the latest peak of
+        (``latest_peak_guess = "fit"``: the plane's, model/starts.py ``plane_anchors``; else 0):
+        the engine computes their answers once per run (:meth:`anchor_result`), and prepares in
+        a worker, each under its own time limit, any whose answer it did not share."""
+        return self.lp.plane_anchors()
 
     @property
     def shares_anchor_results(self) -> bool:

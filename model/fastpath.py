@@ -96,7 +96,7 @@ class ParametricLP(WarmStarts):
         if not (isinstance(peak_guess, bool) or peak_guess == "fit"):
             raise ValueError(f'latest_peak_guess = {peak_guess!r}: use true, false or "fit"')
         #: search a sample's latest peak outward from a guess (:meth:`first_guess`): its anchor's
-        #: answer, or with "fit" (:attr:`peak_fit`) the plane through every anchor's answer
+        #: answer, or with "fit" (:attr:`peak_fit`) the plane through the first anchors' answers
         self.peak_guess, self.peak_fit = peak_guess is not False, peak_guess == "fit"
         self.targets = parse_targets(targets, inputs)
         start = time.perf_counter()

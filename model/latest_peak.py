@@ -12,11 +12,12 @@ shrinks the feasible set as P grows, so feasibility is monotone in P and the lar
 is found by bisection between the sentinels latest_peak_from - 1 and the last year + 1 (6 trials
 for 2025-2060), each trial an interior-point solve with crossover of the same HiGHS object
 (faster on the China LP than a warm dual simplex from the least-cost basis, which slows down the
-further the held years reach, or than chaining trials; :meth:`LatestPeakSearch._feasible`),
+further the held years reach, and no slower than chaining trials, whose times vary more;
+:meth:`LatestPeakSearch._feasible`),
 except that a Sobol AB row's trial of a year its A row also tried starts from A's basis of that
 trial; the starts depend on the design alone. A sample that starts from a warm-start anchor is
 searched outward from the anchor's own latest peak instead (an LHS row from its hub's; or, with
-``latest_peak_guess = "fit"``, from the plane through every anchor's answer, model/starts.py),
+``latest_peak_guess = "fit"``, from the plane through the first anchors' answers, model/starts.py),
 and a Sobol AB row, which differs from its block's A row in one factor, from A's
 (:meth:`LatestPeakSearch._gallop`: 2 trials when the guess is the answer or the year after
 it); the trials differ, the answer does not (the year; ``delay_cost``, the cost
@@ -325,9 +326,11 @@ class LatestPeakSearch:
 
         A trial is an interior-point solve with crossover (:data:`TRIAL_OPTIONS`): on the China
         LP it took a near-constant ~3.9 s where a warm dual simplex from the sample's least-cost
-        basis took x2.7 as long, longer the further the held years reach (benchmarks/trials.py).
+        basis took x2.7 as long, longer the further the held years reach, and one from the
+        sample's own basis of the other deciding year (a chained search) x0.89, from x0.45 to
+        x1.14 (benchmarks/trials.py, 2026-12-01).
         A trial whose year the sample's Sobol parent also tried starts instead from the parent's
-        basis of that trial by the dual simplex (x0.43 of the interior point, median of the
+        basis of that trial by the dual simplex (x0.41-0.43 of the interior point, median of the
         benchmark's trials; the interior point if it does not end optimal). Either way the
         trial's outcome depends only on its LP, its start only on the design."""
         self._hold(highs, peak)

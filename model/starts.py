@@ -1,8 +1,9 @@
 """Where a sample's warm start comes from (model/fastpath.py): the reference basis, a warm-start
 anchor's optimum, or its design parent's optimum (a Sobol AB row's A row; an LHS row's hub,
 uncertainty/engine/hubs.py); and the first guess of its latest-peak search: its nearest anchor's
-answer or its parent's, or (``latest_peak_guess = "fit"``) the least-squares plane through every
-anchor's answer (:func:`plane_guess`; a Sobol AB row still guesses its A row's answer).
+answer or its parent's, or (``latest_peak_guess = "fit"``) the least-squares plane through the
+first anchors' answers (:func:`plane_guess`, :func:`plane_anchors`; a Sobol AB row still guesses
+its A row's answer).
 
 :class:`WarmStarts` holds the methods (mixed into :class:`model.fastpath.ParametricLP`);
 :class:`StartCache` keeps the optima of design rows as their children's starts. An entry is keyed
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 #: rows kept per process (a Sobol block's two base rows are all a batch needs at once)
 SIZE = 64
+#: answers per coefficient of the plane of ``latest_peak_guess = "fit"`` (:func:`plane_anchors`)
+PLANE_ANSWERS_PER_COEFFICIENT = 8
 
 
 def one_factor_move(parent: dict, params: dict, choices=()) -> bool:
@@ -46,6 +49,18 @@ def one_factor_move(parent: dict, params: dict, choices=()) -> bool:
     return 2 * moved <= len(params)
 
 
+def plane_anchors(n_anchors: int, n_parameters: int) -> int:
+    """How many of the study's anchors, the first ones, the plane of ``latest_peak_guess =
+    "fit"`` runs through: :data:`PLANE_ANSWERS_PER_COEFFICIENT` answers per coefficient of a plane
+    in ``n_parameters`` (72 for 8 parameters), at most all ``n_anchors``. The anchors are a
+    Halton sequence (uncertainty/engine/anchors.py), so the first ones fill the space. Each
+    answer is one anchor's own search (~5 trials) per run: on 48 points of the benchmark's 8
+    parameters, exact answers known, the plane through the first 72 of its 128 anchors cost
+    2.21 trials on average, through all 128 2.27, through the first 36 2.42, against 3.08 from
+    the nearest anchor's answer and 5.31 bisecting (``python -m benchmarks.guess_fit``)."""
+    return min(n_anchors, PLANE_ANSWERS_PER_COEFFICIENT * (n_parameters + 1))
+
+
 def plane_guess(anchors: list[dict], answers: list, low: float, high: float, choices=()):
     """The least-squares plane through the anchors' latest peaks, as a first guess for samples.
 
@@ -55,11 +70,16 @@ def plane_guess(anchors: list[dict], answers: list, low: float, high: float, cho
     named in ``choices`` or with a value that is no number) one 0/1 coordinate per value the
     anchors take but the first (a value no anchor takes counts as the first); parameters equal
     at every anchor are left out.
-    Returns ``params -> year`` (the plane's value rounded to a whole year) or None with fewer
-    than two answers. A function of the anchors and their answers alone, so the same in every
-    process. On 24 rows of a 10,000-row LHS study of the China LP the plane through its 32
-    anchors missed the bisected answer by -2.1 to +0.7 years (sd 0.8) where the nearest anchor
-    missed by -5 to +3 (sd 2.1) and the row's hub by -4 to +2 (sd 2.2) (docs/model.md)."""
+    Returns ``params -> year`` or None with fewer than two answers: the year after the plane's
+    value rounded down. The search takes 2 trials when the answer is its guess or the year
+    before (model/latest_peak.py ``_gallop``), so this guess covers the two whole years around
+    the plane's value; rounding to the nearest year covered one of them and the year below:
+    on 48 points of the benchmark's 8 parameters, the plane through 128 anchors took 2.27
+    trials on average against 2.50 rounded (exact answers; ``python -m benchmarks.guess_fit``).
+    A function of the anchors and their answers alone, so the same in every process. On 24 rows
+    of a 10,000-row LHS study of the China LP the plane through its 32 anchors missed the
+    bisected answer by -2.1 to +0.7 years (sd 0.8) where the nearest anchor missed by -5 to +3
+    (sd 2.1) and the row's hub by -4 to +2 (sd 2.2) (docs/model.md)."""
     keep = [k for k, y in enumerate(answers) if y is not None and not np.isnan(y)]
     if len(keep) < 2:
         return None
@@ -88,9 +108,13 @@ def plane_guess(anchors: list[dict], answers: list, low: float, high: float, cho
     years = np.clip(np.array([float(answers[k]) for k in keep]), low, high)
     beta = np.linalg.lstsq(matrix, years, rcond=None)[0]
 
-    def guess(params: dict) -> float:
-        return float(np.floor(features(params) @ beta + 0.5))
+    def value(params: dict) -> float:
+        return float(features(params) @ beta)
 
+    def guess(params: dict) -> float:
+        return float(np.floor(value(params)) + 1.0)
+
+    guess.value = value  # the plane's own value (benchmarks/guess_fit.py)
     return guess
 
 
@@ -276,24 +300,33 @@ class WarmStarts:
 
     def first_guess(self, params: dict, anchor: int | None) -> float | None:
         """The first guess of the latest-peak search of a sample without a one-factor parent:
-        the anchors' plane at ``params`` (``latest_peak_guess = "fit"``: every anchor's answer
-        first, shared by the engine or searched once per process, :meth:`anchor_plane`) or its
-        anchor's answer (:meth:`anchor_peak`). May leave an anchor's LP in HiGHS: call it before
-        applying a sample."""
+        the anchors' plane at ``params`` (``latest_peak_guess = "fit"``: the first anchors'
+        answers first, shared by the engine or searched once per process,
+        :meth:`anchor_plane`) or its anchor's answer (:meth:`anchor_peak`). May leave an
+        anchor's LP in HiGHS: call it before applying a sample."""
         if self.peak_fit and self.latest_peak is not None:
             plane = self.anchor_plane()
             if plane is not None:
                 return plane(params)
         return self.anchor_peak(anchor)
 
+    def plane_anchors(self) -> int:
+        """How many anchors, the first ones, the plane runs through (:func:`plane_anchors`;
+        0 without ``latest_peak_guess = "fit"`` or the search): the engine computes their
+        answers once per run (``prepared_anchors`` of model/ensemble.py)."""
+        if not (self.peak_fit and self.latest_peak is not None and self.anchors):
+            return 0
+        return plane_anchors(len(self.anchors), len(self.anchors[0]))
+
     def anchor_plane(self):
-        """:func:`plane_guess` through every anchor's latest peak (cached; None if fewer than two
-        anchors have one)."""
+        """:func:`plane_guess` through the first :meth:`plane_anchors` anchors' latest peaks
+        (cached; None if fewer than two of them have one)."""
         if self._plane is None:
-            answers = [self.anchor_peak(k) for k in range(len(self.anchors))]
+            answers = [self.anchor_peak(k) for k in range(self.plane_anchors())]
             search = self.latest_peak
             low, high = search.start - 1, float(search.years[-1]) + 1
-            self._plane = plane_guess(self.anchors, answers, low, high, self.choices) or False
+            points = self.anchors[: len(answers)]
+            self._plane = plane_guess(points, answers, low, high, self.choices) or False
         return self._plane or None
 
     def sample_start(self, params: dict, anchor: int | None, parent: tuple | None) -> tuple:

@@ -212,7 +212,7 @@ def test_latest_peak_guessed_from_the_anchor_is_the_same_answer(tmp_path):
 
 def test_latest_peak_guessed_from_the_anchors_plane_is_the_same_answer(tmp_path):
     """``latest_peak_guess = "fit"``: a sample without a one-factor parent guesses the plane
-    through every anchor's latest peak (model.starts.plane_guess), not its anchor's answer; the
+    through the first anchors' latest peaks (model.starts.plane_guess), not its anchor's answer; the
     year, status and delay cost are those of the plain bisection; a parent's one-factor child
     still guesses the parent's answer (2 trials)."""
     inputs = load_inputs(_peak_system(tmp_path, seed_twh=20))

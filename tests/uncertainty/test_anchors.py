@@ -238,7 +238,7 @@ LOG = {log!r}
 
 class Plane:
     default_anchors = 3
-    prepares_all_anchors = {all_anchors!r}
+    prepared_anchors = {prepared!r}
 
     def __init__(self, targets):
         self.ready = set()
@@ -260,19 +260,19 @@ class Plane:
 """
 
 
-@pytest.mark.parametrize("all_anchors", [True, False])
-def test_a_model_that_needs_every_anchor_gets_them_all_each_on_its_own_limit(tmp_path, all_anchors):
-    """A model whose samples' first guess uses every anchor (the China LP with
-    ``latest_peak_guess = "fit"``: the plane through the anchors' latest peaks) says so with
-    ``prepares_all_anchors``: the engine prepares every anchor before a batch's first row, in
-    every process, each under its own time limit (3 x 0.4 s > the 1 s limit, no time-out);
-    without it only the rows' nearest anchors are prepared."""
+@pytest.mark.parametrize("prepared", [3, 2, 0])
+def test_a_model_that_needs_the_first_anchors_gets_them_each_on_its_own_limit(tmp_path, prepared):
+    """A model whose samples' first guess uses the first P anchors whatever their own (the China
+    LP with ``latest_peak_guess = "fit"``: the plane through those anchors' latest peaks) says so
+    with ``prepared_anchors``: the engine prepares them before a batch's first row, in every
+    process, each under its own time limit (3 x 0.4 s > the 1 s limit, no time-out); without
+    it only the rows' nearest anchors are prepared."""
     import json
 
     from uncertainty.engine.run import run_study
 
     log = tmp_path / "log.jsonl"
-    (tmp_path / "plane.py").write_text(ALL_ANCHORS.format(log=str(log), all_anchors=all_anchors))
+    (tmp_path / "plane.py").write_text(ALL_ANCHORS.format(log=str(log), prepared=prepared))
     study = tmp_path / "study.toml"
     study.write_text(
         '[study]\nname = "plane"\nmodel = "plane:Plane"\nsampler = "mc"\nn = 2\nseed = 3\n'
@@ -286,7 +286,25 @@ def test_a_model_that_needs_every_anchor_gets_them_all_each_on_its_own_limit(tmp
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     rows = [(pid, ready) for kind, pid, ready in lines if kind == "row"]
     assert len(rows) == 2
-    if all_anchors:
+    assert all(set(range(prepared)) <= set(ready) for _, ready in rows)
+    if prepared == 3:
         assert all(ready == [0, 1, 2] for _, ready in rows)
-    else:
+    if prepared == 0:
         assert all(len(ready) <= 2 for _, ready in rows)
+
+
+def test_prepared_anchors_is_a_count_at_most_the_anchors():
+    """``prepared_anchors``: absent or 0 is none, more than the study's anchors is all of them,
+    anything but a whole number is refused naming the model class."""
+    from uncertainty.engine.protocol import prepared_anchors
+
+    class Model:
+        pass
+
+    assert prepared_anchors(Model(), 5) == 0
+    Model.prepared_anchors = 9
+    assert prepared_anchors(Model(), 5) == 5
+    for bad in (True, -1, 2.5, "all"):
+        Model.prepared_anchors = bad
+        with pytest.raises(StudyError, match="Model.prepared_anchors"):
+            prepared_anchors(Model(), 5)

@@ -141,7 +141,7 @@ def test_anchor_results_are_shared_on_a_cluster_as_on_loky(tmp_path, cluster):
     from test_shared_anchors import _check_guesses, _study
 
     local, _ = cluster
-    study, _ = _study(tmp_path, all_anchors=True, n=8)
+    study, _ = _study(tmp_path, prepared=4, n=8)
     runs = {
         "loky": run_study(study, tmp_path / "loky", n_jobs=2, batch_size=2),
         "dask": run_study(

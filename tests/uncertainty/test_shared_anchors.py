@@ -27,7 +27,7 @@ DIE = {die!r}
 class Share:
     default_anchors = 4
     shares_anchor_results = True
-    prepares_all_anchors = {all_anchors!r}
+    prepared_anchors = {prepared!r}
 
     def __init__(self, targets):
         self.results = None
@@ -60,11 +60,9 @@ class Share:
 EXPECTED = {0: 2030.0, 1: math.nan, 2: math.nan, 3: math.inf}
 
 
-def _study(tmp_path, all_anchors: bool, n: int, die: bool = False):
+def _study(tmp_path, prepared: int, n: int, die: bool = False):
     log = tmp_path / "log.jsonl"
-    (tmp_path / "share.py").write_text(
-        SHARING.format(log=str(log), all_anchors=all_anchors, die=die)
-    )
+    (tmp_path / "share.py").write_text(SHARING.format(log=str(log), prepared=prepared, die=die))
     return _write_study(tmp_path, "share", n, ["y", "anchor", "guess"], 1.0), log
 
 
@@ -93,11 +91,11 @@ def _check_guesses(out, expected=EXPECTED):
 
 
 def test_every_anchor_is_computed_once_for_all_workers_and_read_back_on_resume(tmp_path):
-    """A model that needs every anchor (``prepares_all_anchors``): four anchors computed once in
+    """A model that needs every anchor (``prepared_anchors`` 4 of 4): four anchors computed once in
     all, over two workers; the manifest records them (failed and timed-out as null, +inf as
     "inf"); every sample gets its anchor's; resuming or growing the run computes none again,
     starting over (``fresh``) computes them all again."""
-    study, log = _study(tmp_path, all_anchors=True, n=8)
+    study, log = _study(tmp_path, prepared=4, n=8)
     out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     assert sorted(_computed(log)) == [0, 1, 2, 3]
     manifest = json.loads((out / "manifest.json").read_text())
@@ -119,9 +117,9 @@ def test_every_anchor_is_computed_once_for_all_workers_and_read_back_on_resume(t
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_only_the_anchors_the_rows_start_from_are_computed(tmp_path, n_jobs):
-    """Without ``prepares_all_anchors`` only the anchors of pending rows are computed, each once;
+    """Without ``prepared_anchors`` only the anchors of pending rows are computed, each once;
     a grown run computes those its new rows add and no other."""
-    study, log = _study(tmp_path, all_anchors=False, n=2)
+    study, log = _study(tmp_path, prepared=0, n=2)
     out = run_study(study, tmp_path / "o", n_jobs=n_jobs, batch_size=1)
     first = _check_guesses(out)
     used = sorted({int(a) for a in first.anchor.values})
@@ -141,7 +139,7 @@ def test_an_anchor_that_kills_its_worker_has_no_result_and_spoils_no_other(tmp_p
     """Anchor 0's computation kills its worker: the anchors running beside it are computed
     again and keep their results; anchor 0 has none (null), tried three times (with the others,
     again with those that died beside it, then alone); every sample is still evaluated."""
-    study, log = _study(tmp_path, all_anchors=True, n=8, die=True)
+    study, log = _study(tmp_path, prepared=4, n=8, die=True)
     out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["anchor_results"] == {"0": None, "1": None, "2": None, "3": "inf"}
@@ -160,7 +158,7 @@ class Starts:
     default_anchors = 16
     shares_anchor_starts = True
     shares_anchor_results = {results!r}
-    prepares_all_anchors = {all_anchors!r}
+    prepared_anchors = {prepared!r}
 
     def __init__(self, targets):
         self.starts, self.results = (), None
@@ -194,16 +192,17 @@ class Starts:
         if start is None:  # not shared: the model solves it itself
             self._log("own", anchor)
             start = str(100 + anchor).encode()
-        guess = float("nan") if self.results is None else self.results[anchor]
+        guess = None if self.results is None else self.results[anchor]
+        guess = float("nan") if guess is None else guess  # not asked for
         return {{"y": params["x"], "anchor": float(anchor), "start": float(start),
                  "guess": guess}}
 """
 
 
-def _starts_study(tmp_path, results: bool, n: int, all_anchors: bool = False):
+def _starts_study(tmp_path, results: bool, n: int, prepared: int = 0):
     log = tmp_path / "log.jsonl"
     (tmp_path / "starts.py").write_text(
-        STARTS.format(log=str(log), results=results, all_anchors=all_anchors)
+        STARTS.format(log=str(log), results=results, prepared=prepared)
     )
     return _write_study(tmp_path, "starts", n, ["y", "anchor", "start", "guess"], 5.0), log
 
@@ -266,17 +265,25 @@ def test_a_model_sharing_starts_and_results_computes_both_in_one_task(tmp_path):
     assert {what for _, what, _ in _log(log)} <= {"start", "own", "got"}  # results read back
 
 
-def test_a_model_preparing_all_anchors_solves_only_the_rows_anchors_once_results_are_stored(
-    tmp_path,
+@pytest.mark.parametrize("prepared", [16, 8])
+def test_a_model_preparing_the_first_anchors_solves_only_the_rows_anchors_once_results_are_stored(
+    tmp_path, prepared
 ):
-    """With ``prepares_all_anchors`` every anchor's result is computed (its start with it, free);
-    a resumed run, the results read back, solves only the pending rows' anchors."""
-    study, log = _starts_study(tmp_path, results=True, n=6, all_anchors=True)
+    """With ``prepared_anchors`` P the first P anchors' results are computed (their starts with
+    them, free), no other anchor's, and the rows' anchors' starts; a resumed run, the results
+    read back, solves only the pending rows' anchors."""
+    study, log = _starts_study(tmp_path, results=True, n=6, prepared=prepared)
     out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     entries = _log(log)
-    assert sorted(k for _, what, k in entries if what == "result") == list(range(16))
-    assert sorted(k for _, what, k in entries if what == "start") == list(range(16))
     store = xr.open_zarr(out / "store.zarr").load()
+    rows = {int(a) for a in store.anchor.values}
+    assert sorted(k for _, what, k in entries if what == "result") == list(range(prepared))
+    starts = sorted(k for _, what, k in entries if what == "start")
+    assert starts == sorted(set(range(prepared)) | rows)
+    assert prepared == 16 or rows - set(range(prepared))  # the test can tell P from the rows'
+    for anchor, guess in zip(store.anchor.values, store.guess.values, strict=True):
+        expected = 2030.0 + anchor if anchor < prepared else np.nan  # not asked for: None
+        np.testing.assert_array_equal(guess, expected)
     status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
     status[4:] = 0
     log.write_text("")

@@ -13,13 +13,13 @@ A study's ``model = "package.module:attr"`` names either
   ``prepare_parent(parent)`` set those starts up before the sample, under their own time limit;
   when ``prepare_parent`` returns True (the parent gives the row a start) the row's own anchor is
   not prepared (it would only be the start of a row whose parent fails). A model whose
-  ``prepares_all_anchors`` is true (a sample's start uses every anchor: the China LP's plane of
-  the anchors' latest peaks) has every anchor prepared before a batch's first row, each under
-  its own limit, unless the anchor's result is shared: a model whose ``shares_anchor_results``
-  is true gets each anchor's ``anchor_result(k)``, computed once per run (engine/shared.py), as
-  ``set_anchor_results(results)`` before a batch; one whose ``shares_anchor_starts`` is true
-  likewise gets each anchor's start (``anchor_start(k)``: bytes, e.g. an LP basis) as
-  ``set_anchor_starts(starts)``, so no worker solves an anchor another one solved.
+  ``prepared_anchors`` is P > 0 (a sample's start uses the first P anchors, whatever its own:
+  the China LP's plane of the anchors' latest peaks) has those prepared before a batch's first
+  row, each under its own limit, unless the anchor's result is shared: a model whose
+  ``shares_anchor_results`` is true gets each anchor's ``anchor_result(k)``, computed once per
+  run (engine/shared.py), as ``set_anchor_results(results)`` before a batch; one whose
+  ``shares_anchor_starts`` is true likewise gets each anchor's start (``anchor_start(k)``:
+  bytes, e.g. an LP basis) as ``set_anchor_starts(starts)``, so no worker solves one twice.
 
 Both return a mapping from output name to a number or an array (an ``xarray.DataArray`` keeps
 its dimensions and coordinates). An optional ``data_hash()`` (on the instance, or on the
@@ -187,8 +187,8 @@ def get_evaluator(spec: ModelSpec) -> tuple[Any, Callable[[dict[str, Any]], Any]
 
 def model_info(spec: ModelSpec) -> dict[str, Any]:
     """Set up the model (in a worker) and return its ``data_hash`` (None if it has none),
-    whether it takes shared anchor results (engine/shared.py) and whether it needs every
-    anchor (``prepares_all_anchors``)."""
+    whether it takes shared anchor results and starts (engine/shared.py) and how many of the
+    first anchors every sample needs (``prepared_anchors``, 0 when it has none)."""
     prepare_worker()
     with _LOCK:
         obj, _ = get_evaluator(spec)
@@ -201,8 +201,17 @@ def model_info(spec: ModelSpec) -> dict[str, Any]:
         "data_hash": None if data_hash is None else str(data_hash),
         "shares_anchor_results": shares and bool(getattr(obj, "shares_anchor_results", False)),
         "shares_anchor_starts": starts and bool(getattr(obj, "shares_anchor_starts", False)),
-        "all_anchors": bool(getattr(obj, "prepares_all_anchors", False)),
+        "prepared_anchors": prepared_anchors(obj, len(spec.anchors)),
     }
+
+
+def prepared_anchors(model: Any, n_anchors: int) -> int:
+    """How many of the first ``n_anchors`` anchors every sample of ``model`` needs prepared (its
+    ``prepared_anchors``, a whole number; 0 without one)."""
+    value = getattr(model, "prepared_anchors", 0) or 0
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise StudyError(f"{type(model).__name__}.prepared_anchors = {value!r}: give a count")
+    return min(int(value), n_anchors)
 
 
 def anchor_shared(spec: ModelSpec, anchor: int, result: bool, start: bool) -> tuple[Any, Any]:
@@ -251,9 +260,9 @@ def evaluate_batch(
         prepare = getattr(model, "prepare_parent", None)
         prepare_anchor = getattr(model, "prepare_anchor", None)
         results: list[SampleResult | None] = [None] * len(rows)
-        if callable(prepare_anchor) and getattr(model, "prepares_all_anchors", False):
+        if callable(prepare_anchor):
             shared = spec.anchor_results or (None,) * len(spec.anchors)
-            for k in range(len(spec.anchors)):  # cached by the model: once per process
+            for k in range(prepared_anchors(model, len(spec.anchors))):  # cached by the model
                 if shared[k] is None:  # (a shared result makes it the rows' business only)
                     _prepare(spec, prepare_anchor, k, "an anchor")
         for i in _in_groups(rows, parents, lineage):

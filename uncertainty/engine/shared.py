@@ -11,7 +11,7 @@ outputs do not change, bit for bit. Starts are not stored: a resumed or extended
 anchors its pending rows start from again (once, over its workers).
 
 **Results.** The China LP's latest-peak search starts each sample from a first guess read from
-the anchors' own answers (its nearest anchor's latest peak, or the plane through all of them,
+the anchors' own answers (its nearest anchor's latest peak, or the plane through the first ones',
 model/starts.py): ~20 s per anchor. The engine asks for each anchor's result once per run, in
 the same task as its start, under the anchor's own time limit; records them in the store's
 manifest (``anchor_results``: anchor index -> number, ``"inf"`` or ``"-inf"`` for an infinite
@@ -33,8 +33,9 @@ Both depend on the study and the model alone, never on ``n_jobs``, batch size, b
   out) or None where it was not asked for (the model then computes it itself should it need it).
 
 The anchors asked for are those the pending rows start from (a row's nearest anchor; for a row
-with a parent, a Sobol AB row or an LHS row behind its hub, the parent's), or every anchor when
-the model's ``prepares_all_anchors`` is true. An anchor whose worker dies is tried again.
+with a parent, a Sobol AB row or an LHS row behind its hub, the parent's); their results only
+the first P anchors' when the model's ``prepared_anchors`` is P > 0 (every sample's start uses
+those: the China LP's plane). An anchor whose worker dies is tried again.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def share_anchor_results(
     stored = stored_results(manifest)
     pending = plan.status == Status.PENDING
     used = used_anchors(spec, plan) if pending.any() else []
-    wanted = range(len(spec.anchors)) if info.get("all_anchors") and used else used
+    first = info.get("prepared_anchors", 0)
+    wanted = range(first) if first and used else used
     missing = {k for k in wanted if k not in stored} if results else set()
     solved: dict[int, bytes | None] = {}
     # the starts of the anchors the rows start from (and of those searched: the search solves
