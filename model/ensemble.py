@@ -68,7 +68,7 @@ class ChinaLP:
     #: workers (:meth:`anchor_start`): 128 anchors cost at most ~96 solves more than 32 (a
     #: study of a few hundred rows uses fewer), and save ~0.2 s per row started from an anchor.
     #: With the latest-peak search each anchor used also costs its own search once per run
-    #: (~20 s; with ``latest_peak_guess = "fit"`` every anchor's): a study with the search pays
+    #: (~20 s; with ``latest_peak_guess = "fit"`` the plane's instead): a study with the search pays
     #: ~30 CPU-minutes more than with 32 (nearer anchors' answers may save trials: not
     #: measured)
     default_anchors = 128
@@ -137,7 +137,7 @@ class ChinaLP:
     shares_anchor_starts = True
 
     def anchor_start(self, anchor: int) -> bytes | None:
-        """Anchor ``anchor``'s optimal basis (model.starts.encode_basis), for every worker."""
+        """Anchor ``anchor``'s optimal basis (model.highs_lp.encode_basis), for every worker."""
         return self.lp.anchor_start(anchor)
 
     def set_anchor_starts(self, starts: list) -> None:
@@ -167,7 +167,8 @@ class ChinaLP:
         the first sample that starts from it (the engine calls this under the anchor's own time
         limit; cached per process)."""
         self.lp.start_basis(anchor)
-        self.lp.anchor_peak(anchor)
+        if self.lp.guesses_from_anchor(anchor):  # not an anchor outside the plane's
+            self.lp.anchor_peak(anchor)
 
     def prepare_parent(self, parent: tuple) -> bool:
         """Solve a row's design parent ``(params, anchor)`` (a Sobol AB row's A row, an LHS

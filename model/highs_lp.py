@@ -1,13 +1,19 @@
 """A linopy model's LP as a ``highspy.Highs`` object, and where its variables and constraints
-went (columns and rows in linopy's order): shared by the fast path and the latest-peak search."""
+went (columns and rows in linopy's order): shared by the fast path and the latest-peak search;
+and a basis as compact bytes, as the engine shares anchors' bases between processes."""
 
 from __future__ import annotations
+
+import logging
+import zlib
 
 import highspy
 import numpy as np
 import xarray as xr
 
 from model.solve import SolveError, quiet_stdout
+
+logger = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
 
@@ -129,3 +135,47 @@ class SingletonRows:
         status = highs.changeColsBounds(len(self.columns), self.columns, lower, upper)
         if status == highspy.HighsStatus.kError:
             raise SolveError("singleton rows: HiGHS refused the column bounds (NaN bounds?)")
+
+
+def encode_basis(basis: highspy.HighsBasis) -> bytes | None:
+    """A basis as compact bytes: the status codes (one byte each) of its columns, then its rows,
+    zlib-compressed (~2.8 KB for the China LP's 38,000 against 38 KB raw), with the numbers of
+    columns and rows in front. None for an invalid or alien basis (HiGHS would repair it, which
+    a decoded copy would not tell it to: each process then solves that anchor itself)."""
+    if not basis.valid or basis.alien:
+        return None
+    cols = np.fromiter(map(int, basis.col_status), np.uint8, len(basis.col_status))
+    rows = np.fromiter(map(int, basis.row_status), np.uint8, len(basis.row_status))
+    head = np.array([len(cols), len(rows)], dtype="<u4").tobytes()
+    return head + zlib.compress(np.concatenate([cols, rows]).tobytes(), 6)
+
+
+def decode_basis(data: bytes, like: highspy.HighsBasis) -> highspy.HighsBasis | None:
+    """The basis :func:`encode_basis` wrote, or None (with a warning) when its sizes are not
+    those of ``like`` (a basis of this LP) or the bytes are damaged."""
+    try:
+        n_cols, n_rows = (int(v) for v in np.frombuffer(data[:8], dtype="<u4"))
+        codes = np.frombuffer(zlib.decompress(data[8:]), dtype=np.uint8)
+        if codes.size and int(codes.max()) > 4:  # HighsBasisStatus: kLower .. kNonbasic
+            raise ValueError(f"status code {int(codes.max())}")
+    except (ValueError, TypeError, zlib.error) as exc:
+        logger.warning("a shared anchor basis is damaged (%s): solving the anchor here", exc)
+        return None
+    if (n_cols, n_rows) != (len(like.col_status), len(like.row_status)) or len(codes) != (
+        n_cols + n_rows
+    ):
+        logger.warning(
+            "a shared anchor basis has %d columns and %d rows, this LP %d and %d: solving the "
+            "anchor here",
+            n_cols,
+            n_rows,
+            len(like.col_status),
+            len(like.row_status),
+        )
+        return None
+    status = [highspy.HighsBasisStatus(int(c)) for c in range(5)]
+    basis = highspy.HighsBasis()
+    basis.col_status = [status[c] for c in codes[:n_cols].tolist()]
+    basis.row_status = [status[c] for c in codes[n_cols:].tolist()]
+    basis.valid, basis.alien = True, False
+    return basis

@@ -12,7 +12,7 @@ shrinks the feasible set as P grows, so feasibility is monotone in P and the lar
 is found by bisection between the sentinels latest_peak_from - 1 and the last year + 1 (6 trials
 for 2025-2060), each trial an interior-point solve with crossover of the same HiGHS object
 (faster on the China LP than a warm dual simplex from the least-cost basis, which slows down the
-further the held years reach, and no slower than chaining trials, whose times vary more;
+further the held years reach, and about as fast as chaining trials, whose times vary more;
 :meth:`LatestPeakSearch._feasible`),
 except that a Sobol AB row's trial of a year its A row also tried starts from A's basis of that
 trial; the starts depend on the design alone. A sample that starts from a warm-start anchor is

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-import zlib
 from collections import OrderedDict
 from typing import Any
 
 import highspy
 import numpy as np
+
+from model.highs_lp import decode_basis, encode_basis
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +50,31 @@ def one_factor_move(parent: dict, params: dict, choices=()) -> bool:
     return 2 * moved <= len(params)
 
 
-def plane_anchors(n_anchors: int, n_parameters: int) -> int:
+def plane_anchors(n_anchors: int, n_coefficients: int) -> int:
     """How many of the study's anchors, the first ones, the plane of ``latest_peak_guess =
-    "fit"`` runs through: :data:`PLANE_ANSWERS_PER_COEFFICIENT` answers per coefficient of a plane
-    in ``n_parameters`` (72 for 8 parameters), at most all ``n_anchors``. The anchors are a
+    "fit"`` runs through: :data:`PLANE_ANSWERS_PER_COEFFICIENT` answers per coefficient of the
+    plane (:func:`plane_coefficients`; 72 for 8 numeric parameters), at most all ``n_anchors``.
+    The anchors are a
     Halton sequence (uncertainty/engine/anchors.py), so the first ones fill the space. Each
     answer is one anchor's own search (~5 trials) per run: on 48 points of the benchmark's 8
     parameters, exact answers known, the plane through the first 72 of its 128 anchors cost
     2.21 trials on average, through all 128 2.27, through the first 36 2.42, against 3.08 from
     the nearest anchor's answer and 5.31 bisecting (``python -m benchmarks.guess_fit``)."""
-    return min(n_anchors, PLANE_ANSWERS_PER_COEFFICIENT * (n_parameters + 1))
+    return min(n_anchors, PLANE_ANSWERS_PER_COEFFICIENT * n_coefficients)
+
+
+def plane_coefficients(anchors: list[dict], choices=()) -> int:
+    """Coefficients of :func:`plane_guess`'s plane through all ``anchors``: 1, plus one per
+    numeric parameter that varies, plus one per value but the first of each choice (a parameter
+    named in ``choices`` or with a value that is no number)."""
+    count = 1
+    for name in anchors[0] if anchors else ():
+        values = [a[name] for a in anchors]
+        if name not in choices and all(_numeric(v) for v in values):
+            count += len(set(values)) > 1
+        else:
+            count += len({_level(v) for v in values}) - 1
+    return count
 
 
 def plane_guess(anchors: list[dict], answers: list, low: float, high: float, choices=()):
@@ -125,50 +141,6 @@ def _numeric(value: Any) -> bool:
 def _level(value: Any) -> str:
     """A choice's value as a category: numbers exactly (2060 and 2060.0 alike), else by repr."""
     return _exact(value) if _numeric(value) else repr(value)
-
-
-def encode_basis(basis: highspy.HighsBasis) -> bytes | None:
-    """A basis as compact bytes: the status codes (one byte each) of its columns, then its rows,
-    zlib-compressed (~2.8 KB for the China LP's 38,000 against 38 KB raw), with the numbers of
-    columns and rows in front. None for an invalid or alien basis (HiGHS would repair it, which
-    a decoded copy would not tell it to: each process then solves that anchor itself)."""
-    if not basis.valid or basis.alien:
-        return None
-    cols = np.fromiter(map(int, basis.col_status), np.uint8, len(basis.col_status))
-    rows = np.fromiter(map(int, basis.row_status), np.uint8, len(basis.row_status))
-    head = np.array([len(cols), len(rows)], dtype="<u4").tobytes()
-    return head + zlib.compress(np.concatenate([cols, rows]).tobytes(), 6)
-
-
-def decode_basis(data: bytes, like: highspy.HighsBasis) -> highspy.HighsBasis | None:
-    """The basis :func:`encode_basis` wrote, or None (with a warning) when its sizes are not
-    those of ``like`` (a basis of this LP) or the bytes are damaged."""
-    try:
-        n_cols, n_rows = (int(v) for v in np.frombuffer(data[:8], dtype="<u4"))
-        codes = np.frombuffer(zlib.decompress(data[8:]), dtype=np.uint8)
-        if codes.size and int(codes.max()) > 4:  # HighsBasisStatus: kLower .. kNonbasic
-            raise ValueError(f"status code {int(codes.max())}")
-    except (ValueError, TypeError, zlib.error) as exc:
-        logger.warning("a shared anchor basis is damaged (%s): solving the anchor here", exc)
-        return None
-    if (n_cols, n_rows) != (len(like.col_status), len(like.row_status)) or len(codes) != (
-        n_cols + n_rows
-    ):
-        logger.warning(
-            "a shared anchor basis has %d columns and %d rows, this LP %d and %d: solving the "
-            "anchor here",
-            n_cols,
-            n_rows,
-            len(like.col_status),
-            len(like.row_status),
-        )
-        return None
-    status = [highspy.HighsBasisStatus(int(c)) for c in range(5)]
-    basis = highspy.HighsBasis()
-    basis.col_status = [status[c] for c in codes[:n_cols].tolist()]
-    basis.row_status = [status[c] for c in codes[n_cols:].tolist()]
-    basis.valid, basis.alien = True, False
-    return basis
 
 
 def start_key(params: dict, anchor: int | None) -> str:
@@ -316,7 +288,19 @@ class WarmStarts:
         answers once per run (``prepared_anchors`` of model/ensemble.py)."""
         if not (self.peak_fit and self.latest_peak is not None and self.anchors):
             return 0
-        return plane_anchors(len(self.anchors), len(self.anchors[0]))
+        return plane_anchors(len(self.anchors), plane_coefficients(self.anchors, self.choices))
+
+    def guesses_from_anchor(self, anchor: int) -> bool:
+        """Whether anything guesses from anchor ``anchor``'s own latest peak: its samples (the
+        nearest-answer guess, or the plane's fallback when fewer than two of its anchors have
+        an answer) or the plane (one of its anchors). With the plane the other anchors' searches
+        are skipped: their answers would change no guess (:meth:`model.ensemble.ChinaLP
+        .prepare_anchor`)."""
+        if self.latest_peak is None or not self.peak_guess:
+            return False
+        if not self.peak_fit or anchor < self.plane_anchors():
+            return True
+        return self.anchor_plane() is None
 
     def anchor_plane(self):
         """:func:`plane_guess` through the first :meth:`plane_anchors` anchors' latest peaks

@@ -88,7 +88,7 @@ def test_anchor_starts_equal_the_rebuild_whatever_ran_before(inputs, samples):
 def test_a_shared_anchor_basis_gives_the_same_outputs_as_solving_the_anchor(
     inputs, samples, caplog
 ):
-    """An anchor's basis encoded in one process (model.starts.encode_basis) and shared with
+    """An anchor's basis encoded in one process (model.highs_lp.encode_basis) and shared with
     another gives that process's samples the same iterations and outputs, bit for bit, without
     solving the anchor there; a basis of another LP's size, or damaged bytes, is refused with a
     warning and the anchor solved here instead."""
@@ -116,11 +116,11 @@ def test_a_shared_anchor_basis_gives_the_same_outputs_as_solving_the_anchor(
     n_cols, n_rows = (int(v) for v in np.frombuffer(shared[0][:8], dtype="<u4"))
     wrong = np.array([n_cols + 1, n_rows], dtype="<u4").tobytes() + shared[0][8:]
     third.share_anchor_starts([wrong, shared[1][:8] + b"damaged"])
-    with caplog.at_level("WARNING", logger="model.starts"):
+    with caplog.at_level("WARNING", logger="model.highs_lp"):
         for i, params in enumerate(samples[:2]):
             out, diag = third.solve_sample(params, i % 2)
             assert diag["iterations"] == first[i][1]["iterations"]  # solved here, the same
-    messages = [r.getMessage() for r in caplog.records if r.name == "model.starts"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "model.highs_lp"]
     assert any("columns" in m and "solving the anchor here" in m for m in messages)
     assert any("damaged" in m for m in messages)
 
@@ -132,7 +132,7 @@ def test_a_basis_round_trips_every_status_and_refuses_what_highs_would_repair():
 
     import highspy
 
-    from model.starts import decode_basis, encode_basis
+    from model.highs_lp import decode_basis, encode_basis
 
     codes = [highspy.HighsBasisStatus(c) for c in range(5)]
     basis = highspy.HighsBasis()

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from model.starts import plane_anchors, plane_guess
+from model.starts import plane_anchors, plane_coefficients, plane_guess
 
 
 def _on_plane(p: dict) -> float:
@@ -112,7 +112,7 @@ def test_the_plane_runs_through_the_first_anchors_only_and_needs_no_other():
     from model.fastpath import ParametricLP
     from model.load import EXAMPLE_DATA, load_inputs
 
-    assert plane_anchors(128, 8) == 72 and plane_anchors(10, 8) == 10 and plane_anchors(0, 3) == 0
+    assert plane_anchors(128, 9) == 72 and plane_anchors(10, 9) == 10 and plane_anchors(0, 4) == 0
     lp = ParametricLP(
         load_inputs(EXAMPLE_DATA),
         Settings(latest_peak=True),
@@ -138,3 +138,42 @@ def test_the_plane_runs_through_the_first_anchors_only_and_needs_no_other():
     )
     plain.set_anchors(anchors)
     assert plain.plane_anchors() == 0  # the nearest answer: no plane, no anchors prepared
+
+
+def test_the_plane_counts_one_coefficient_per_varying_number_and_per_extra_choice_value():
+    """1 + one per numeric parameter that varies + (values - 1) per choice: the sizes of
+    :func:`plane_guess`'s least-squares fit, so 8 answers per coefficient whatever the study."""
+    assert plane_coefficients(ANCHORS) == 1 + 2 + 1  # sink, cost; path fast/slow; fixed: none
+    year = [{"year": y, "sink": 0.1 * y} for y in (2050, 2055, 2060, 2055)]
+    assert plane_coefficients(year, choices={"year"}) == 1 + 2 + 1
+    assert plane_coefficients(year) == 1 + 1 + 1  # unnamed: the year is one numeric coordinate
+    assert plane_coefficients([]) == 1
+
+
+def test_an_anchor_outside_the_plane_is_prepared_without_its_search():
+    """With the plane, the engine's ``prepare_anchor`` of a row's anchor beyond the plane's
+    solves its basis but runs no latest-peak search (its answer would change no guess), unless
+    the plane has no answers to run through; with the nearest-answer guess it searches."""
+    from model.ensemble import ChinaLP
+
+    anchors = [{"sink": 0.01 * k} for k in range(20)]
+    models = {}
+    for guess in ("fit", True):
+        model = ChinaLP({"sink": "natural_sink"}, data="example", latest_peak=True,
+                        latest_peak_guess=guess)  # fmt: skip
+        model.set_anchors(anchors)
+        searched = []
+        model.lp._latest_peak_here = lambda g, searched=searched: searched.append(g) or 2033.0
+        models[guess] = (model, searched)
+    fit, searched = models["fit"]
+    assert fit.prepared_anchors == 16  # 8 x (1 + 1)
+    fit.lp.share_anchor_peaks([2030.0 + k for k in range(16)] + [None] * 4)
+    fit.prepare_anchor(18)
+    fit.prepare_anchor(3)
+    assert searched == [] and 18 in fit.lp._anchor_bases  # solved, not searched
+    fit.lp.share_anchor_peaks([float("nan")] * 16 + [None] * 4)  # no plane: guesses its own
+    fit.prepare_anchor(18)
+    assert searched == [None]
+    nearest, searched = models[True]
+    nearest.prepare_anchor(18)
+    assert searched == [None]

@@ -255,7 +255,7 @@ class Plane:
 
     def evaluate(self, params, anchor=None):
         with open(LOG, "a") as fh:
-            fh.write(json.dumps(["row", os.getpid(), sorted(self.ready)]) + "\\n")
+            fh.write(json.dumps(["row", os.getpid(), sorted(self.ready), anchor]) + "\\n")
         return {{"y": params["x"]}}
 """
 
@@ -284,13 +284,14 @@ def test_a_model_that_needs_the_first_anchors_gets_them_each_on_its_own_limit(tm
 
     assert (zarr.open_group(out / "store.zarr", mode="r")["status"][:] == 1).all()
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    rows = [(pid, ready) for kind, pid, ready in lines if kind == "row"]
+    rows = [(pid, ready, anchor) for kind, pid, ready, *anchor in lines if kind == "row"]
     assert len(rows) == 2
-    assert all(set(range(prepared)) <= set(ready) for _, ready in rows)
+    assert all(set(range(prepared)) <= set(ready) for _, ready, _ in rows)
+    for pid in {pid for pid, _, _ in rows}:  # the first P and its rows' anchors, no other
+        own = {a for p, _, (a,) in rows if p == pid}
+        assert all(set(ready) <= set(range(prepared)) | own for p, ready, _ in rows if p == pid)
     if prepared == 3:
-        assert all(ready == [0, 1, 2] for _, ready in rows)
-    if prepared == 0:
-        assert all(len(ready) <= 2 for _, ready in rows)
+        assert all(ready == [0, 1, 2] for _, ready, _ in rows)
 
 
 def test_prepared_anchors_is_a_count_at_most_the_anchors():
@@ -308,3 +309,6 @@ def test_prepared_anchors_is_a_count_at_most_the_anchors():
         Model.prepared_anchors = bad
         with pytest.raises(StudyError, match="Model.prepared_anchors"):
             prepared_anchors(Model(), 5)
+    Model.prepared_anchors, Model.prepares_all_anchors = 0, True  # the old flag: not ignored
+    with pytest.raises(StudyError, match="prepares_all_anchors is gone"):
+        prepared_anchors(Model(), 5)

@@ -63,7 +63,6 @@ from uncertainty.study.space import Parameter, Study
 
 logger = logging.getLogger(__name__)
 
-
 #: evaluators set up in this process (:meth:`ModelSpec.cache_key`), the most recently used last
 _CACHE: OrderedDict[tuple[str, ...], tuple[Any, Callable[[dict[str, Any]], Any]]] = OrderedDict()
 #: set-ups a process keeps (a China LP worker peaks at ~290 MB): a worker reused for another
@@ -209,8 +208,9 @@ def prepared_anchors(model: Any, n_anchors: int) -> int:
     """How many of the first ``n_anchors`` anchors every sample of ``model`` needs prepared (its
     ``prepared_anchors``, a whole number; 0 without one)."""
     value = getattr(model, "prepared_anchors", 0) or 0
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise StudyError(f"{type(model).__name__}.prepared_anchors = {value!r}: give a count")
+    gone = " (prepares_all_anchors is gone)" if hasattr(model, "prepares_all_anchors") else ""
+    if gone or isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise StudyError(f"{type(model).__name__}.prepared_anchors = {value!r}: give a count{gone}")
     return min(int(value), n_anchors)
 
 
