@@ -377,9 +377,10 @@ def test_lhs_rows_behind_a_hub_sharing_a_numeric_choice_do_not_take_its_trial_ba
 
 
 def test_a_fit_study_records_every_anchors_answer_also_in_a_reused_worker(tmp_path):
-    """With ``latest_peak_guess = "fit"`` the engine computes and records every anchor's latest
-    peak, though the two rows start from fewer anchors - in a second run too, whose worker
-    process (loky keeps it) already holds the first run's shared answers."""
+    """With ``latest_peak_guess = "fit"`` the engine computes and records the latest peak of
+    every anchor of the plane (all 4 here: 8 per coefficient), though the two rows start from
+    fewer anchors - in a second run too, whose worker process (loky keeps it) already holds the
+    first run's shared answers."""
     study = tmp_path / "study.toml"
     text = study_text("example", 2, seed=5).replace(
         '"parent_start"]', '"parent_start", "latest_peak_year"]'
