@@ -324,8 +324,9 @@ class WarmStarts:
             return self.start_basis(anchor), self.first_guess(params, anchor), None, False
         if not one_factor_move(parent[0], params, self.choices):
             starts = None  # an LHS hub: its trial bases took x1.0-1.6 the interior point's time
-            if self.peak_fit:
-                guess = self.first_guess(params, anchor)
+            plane = self.anchor_plane() if self.peak_fit and self.latest_peak else None
+            if plane is not None:  # else the hub's answer: its own anchor is not prepared
+                guess = plane(params)
         return basis, guess, starts, True
 
     def parent_start(self, parent: tuple[dict, int | None]) -> tuple:

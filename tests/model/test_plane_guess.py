@@ -171,9 +171,39 @@ def test_an_anchor_outside_the_plane_is_prepared_without_its_search():
     fit.prepare_anchor(18)
     fit.prepare_anchor(3)
     assert searched == [] and 18 in fit.lp._anchor_bases  # solved, not searched
+    fit.lp.share_anchor_peaks([2030.0 + k for k in range(15)] + [None] * 5)
+    fit.prepare_anchor(15)  # one of the plane's, not shared: searched for the plane
+    assert searched == [None]
+    searched.clear()
     fit.lp.share_anchor_peaks([float("nan")] * 16 + [None] * 4)  # no plane: guesses its own
     fit.prepare_anchor(18)
     assert searched == [None]
     nearest, searched = models[True]
     nearest.prepare_anchor(18)
     assert searched == [None]
+
+
+def test_a_hub_row_guesses_the_hub_answer_when_the_plane_has_none():
+    """With the plane but fewer than two of its anchors' answers (all failed), a row started
+    from its hub guesses the hub's answer, as with the nearest-answer guess, not its own
+    anchor's: the engine does not prepare a row's own anchor when its parent gives a start,
+    so that search would run inside the sample's time limit."""
+    from model.build import Settings
+    from model.fastpath import ParametricLP
+    from model.load import EXAMPLE_DATA, load_inputs
+    from model.starts import start_key
+
+    lp = ParametricLP(
+        load_inputs(EXAMPLE_DATA), Settings(latest_peak=True),
+        {"sink": "natural_sink", "cost": "capex_scale:solar"}, peak_guess="fit",
+    )  # fmt: skip
+    lp.set_anchors([{"sink": 0.05 * k, "cost": 1.0 + 0.1 * k} for k in range(4)])
+    searched = []
+    lp._latest_peak_here = lambda guess: searched.append(guess) or 2033.0
+    hub, row = {"sink": 0.11, "cost": 1.2}, {"sink": 0.12, "cost": 1.25}
+    for plane in ([float("nan")] * 4, [2030.0, 2035.0, 2040.0, 2045.0]):
+        lp.share_anchor_peaks(plane)  # (clears the cached design rows)
+        lp._starts.put(start_key(hub, 2), lp.ref_basis, 2041.0, {})  # the hub, solved
+        _, guess, starts, from_parent = lp.sample_start(row, 3, (hub, 2))
+        assert from_parent and starts is None and searched == []
+        assert guess == (2041.0 if np.isnan(plane[0]) else lp.anchor_plane()(row))

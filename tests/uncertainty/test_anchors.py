@@ -292,6 +292,7 @@ def test_a_model_that_needs_the_first_anchors_gets_them_each_on_its_own_limit(tm
         assert all(set(ready) <= set(range(prepared)) | own for p, ready, _ in rows if p == pid)
     if prepared == 3:
         assert all(ready == [0, 1, 2] for _, ready, _ in rows)
+    assert all(a != 2 for _, _, (a,) in rows)  # so preparing anchor 2 unasked would show
 
 
 def test_prepared_anchors_is_a_count_at_most_the_anchors():
