@@ -54,8 +54,8 @@ def plane_anchors(n_anchors: int, n_coefficients: int) -> int:
     """How many of the study's anchors, the first ones, the plane of ``latest_peak_guess =
     "fit"`` runs through: :data:`PLANE_ANSWERS_PER_COEFFICIENT` answers per coefficient of the
     plane (:func:`plane_coefficients`; 72 for 8 numeric parameters), at most all ``n_anchors``.
-    The anchors are a
-    Halton sequence (uncertainty/engine/anchors.py), so the first ones fill the space. Each
+    The anchors are a Halton sequence (uncertainty/engine/anchors.py), so the first ones fill
+    the space. Each
     answer is one anchor's own search (~5 trials) per run: on 48 points of the benchmark's 8
     parameters, exact answers known, the plane through the first 72 of its 128 anchors cost
     2.21 trials on average, through all 128 2.27, through the first 36 2.42, against 3.08 from
@@ -67,14 +67,24 @@ def plane_coefficients(anchors: list[dict], choices=()) -> int:
     """Coefficients of :func:`plane_guess`'s plane through all ``anchors``: 1, plus one per
     numeric parameter that varies, plus one per value but the first of each choice (a parameter
     named in ``choices`` or with a value that is no number)."""
-    count = 1
-    for name in anchors[0] if anchors else ():
-        values = [a[name] for a in anchors]
+    return 1 + len(_plane_columns(anchors, choices))
+
+
+def _plane_columns(points: list[dict], choices=()) -> list[tuple]:
+    """The plane's coordinates over ``points``: ``(name, level or None, centre, scale)``, a
+    numeric parameter centred and scaled (left out where it does not vary), a choice one 0/1
+    coordinate per value but the first."""
+    columns = []
+    for name in sorted(points[0]) if points else ():
+        values = [p[name] for p in points]
         if name not in choices and all(_numeric(v) for v in values):
-            count += len(set(values)) > 1
+            centre, scale = float(np.mean(values)), float(np.std(values))
+            if scale > 0:
+                columns.append((name, None, centre, scale))
         else:
-            count += len({_level(v) for v in values}) - 1
-    return count
+            levels = sorted({_level(v) for v in values})
+            columns += [(name, level, 0.0, 1.0) for level in levels[1:]]
+    return columns
 
 
 def plane_guess(anchors: list[dict], answers: list, low: float, high: float, choices=()):
@@ -100,17 +110,7 @@ def plane_guess(anchors: list[dict], answers: list, low: float, high: float, cho
     if len(keep) < 2:
         return None
     points = [anchors[k] for k in keep]
-    columns = []  # (name, level or None, centre, scale)
-    for name in sorted(points[0]):
-        values = [p[name] for p in points]
-        if name not in choices and all(_numeric(v) for v in values):
-            centre, scale = float(np.mean(values)), float(np.std(values))
-            if scale > 0:
-                columns.append((name, None, centre, scale))
-        else:
-            levels = sorted({_level(v) for v in values})
-            if len(levels) > 1:
-                columns += [(name, level, 0.0, 1.0) for level in levels[1:]]
+    columns = _plane_columns(points, choices)
 
     def features(params: dict) -> np.ndarray:
         row = [1.0]
@@ -276,11 +276,13 @@ class WarmStarts:
         answers first, shared by the engine or searched once per process,
         :meth:`anchor_plane`) or its anchor's answer (:meth:`anchor_peak`). May leave an
         anchor's LP in HiGHS: call it before applying a sample."""
-        if self.peak_fit and self.latest_peak is not None:
-            plane = self.anchor_plane()
-            if plane is not None:
-                return plane(params)
-        return self.anchor_peak(anchor)
+        plane = self._fit_plane()
+        return self.anchor_peak(anchor) if plane is None else plane(params)
+
+    def _fit_plane(self):
+        """The plane samples guess from (``latest_peak_guess = "fit"``, :meth:`anchor_plane`),
+        None without it or without answers to run it through."""
+        return self.anchor_plane() if self.peak_fit and self.latest_peak is not None else None
 
     def plane_anchors(self) -> int:
         """How many anchors, the first ones, the plane runs through (:func:`plane_anchors`;
@@ -324,7 +326,7 @@ class WarmStarts:
             return self.start_basis(anchor), self.first_guess(params, anchor), None, False
         if not one_factor_move(parent[0], params, self.choices):
             starts = None  # an LHS hub: its trial bases took x1.0-1.6 the interior point's time
-            plane = self.anchor_plane() if self.peak_fit and self.latest_peak else None
+            plane = self._fit_plane()
             if plane is not None:  # else the hub's answer: its own anchor is not prepared
                 guess = plane(params)
         return basis, guess, starts, True
