@@ -215,8 +215,8 @@ def _log(log) -> list[tuple[int, str, int]]:
 def test_each_anchor_start_is_computed_once_and_handed_to_every_worker(tmp_path, n_jobs):
     """A model sharing starts (``shares_anchor_starts``): each anchor a pending row starts from
     is computed once over all workers, before any sample; every sample gets its anchor's; an
-    anchor whose start failed is left to the worker (it computes its own). Starts are not
-    stored: a resumed run computes those its pending rows need again, once."""
+    anchor whose start failed is left to the worker (it computes its own). Starts are kept in
+    the folder: a resumed run reads them back and computes only those that failed, once."""
     study, log = _starts_study(tmp_path, results=False, n=16)
     out = run_study(study, tmp_path / "o", n_jobs=n_jobs, batch_size=2)
     store = xr.open_zarr(out / "store.zarr").load()
@@ -238,16 +238,25 @@ def test_each_anchor_start_is_computed_once_and_handed_to_every_worker(tmp_path,
     pending_anchors = {int(a) for a in store.anchor.values[8:]}
     status[8:] = 0  # killed after eight samples
     log.write_text("")
+    assert _kept(out) == sorted(set(used) - failing)
     out = run_study(study, tmp_path / "o", n_jobs=n_jobs, batch_size=2)
     again = sorted(k for _, what, k in _log(log) if what == "start")
-    assert again == sorted(pending_anchors)  # only the pending rows' anchors, once each
+    assert pending_anchors - failing  # the test can tell "kept" from "pending"
+    assert again == sorted(pending_anchors & failing)  # only those with no start, once each
     resumed = xr.open_zarr(out / "store.zarr").load()
     np.testing.assert_array_equal(resumed.start.values, store.start.values)
+    own = sorted(k for _, what, k in _log(log) if what == "own")
+    assert set(own) == pending_anchors & failing  # the kept ones reached the workers
+
+
+def _kept(out) -> list[int]:
+    """The anchors whose start the folder keeps."""
+    return sorted(int(p.stem) for p in (out / "anchor_starts").glob("*.start"))
 
 
 def test_a_model_sharing_starts_and_results_computes_both_in_one_task(tmp_path):
     """With results too, an anchor's start and result are computed by the same worker, the start
-    first; a resumed run computes the starts again and reads the results back."""
+    first; a resumed run reads both back (computing only the starts that failed)."""
     study, log = _starts_study(tmp_path, results=True, n=8)
     out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     store = xr.open_zarr(out / "store.zarr").load()
@@ -263,6 +272,7 @@ def test_a_model_sharing_starts_and_results_computes_both_in_one_task(tmp_path):
     log.write_text("")
     run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     assert {what for _, what, _ in _log(log)} <= {"start", "own", "got"}  # results read back
+    assert all(k % 4 == 1 for _, what, k in _log(log) if what == "start")  # starts read back
 
 
 @pytest.mark.parametrize("prepared", [16, 8])
@@ -271,7 +281,7 @@ def test_a_model_preparing_the_first_anchors_solves_only_the_rows_anchors_once_r
 ):
     """With ``prepared_anchors`` P the first P anchors' results are computed (their starts with
     them, free), no other anchor's, and the rows' anchors' starts; a resumed run, the results
-    read back, solves only the pending rows' anchors."""
+    and the starts read back, solves only the pending rows' anchors whose start failed."""
     study, log = _starts_study(tmp_path, results=True, n=6, prepared=prepared)
     out = run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     entries = _log(log)
@@ -289,5 +299,45 @@ def test_a_model_preparing_the_first_anchors_solves_only_the_rows_anchors_once_r
     log.write_text("")
     run_study(study, tmp_path / "o", n_jobs=2, batch_size=2)
     again = sorted(k for _, what, k in _log(log) if what == "start")
-    assert again == sorted({int(a) for a in store.anchor.values[4:]})
+    assert again == sorted({int(a) for a in store.anchor.values[4:] if a % 4 == 1})
     assert not [e for e in _log(log) if e[1] == "result"]
+
+
+def test_a_damaged_or_foreign_kept_start_is_solved_again_and_fresh_forgets_them(tmp_path):
+    """A kept start that is cut, altered or was solved for another key (other code, data,
+    study or anchor: engine/shared.py ``start_key``) is solved again on resume, the others are
+    read back; the rows' outputs are those of the first run. ``--fresh`` solves every one."""
+    from uncertainty.engine.shared import start_key
+    from uncertainty.store import write_anchor_start
+
+    study, log = _starts_study(tmp_path, results=False, n=16)
+    out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    store = xr.open_zarr(out / "store.zarr").load()
+    kept = _kept(out)
+    assert len(kept) >= 4, kept
+    cut, altered, foreign, good = kept[:4]
+    folder = out / "anchor_starts"
+    (folder / f"{cut}.start").write_bytes((folder / f"{cut}.start").read_bytes()[:20])
+    raw = bytearray((folder / f"{altered}.start").read_bytes())
+    raw[-1] ^= 1
+    (folder / f"{altered}.start").write_bytes(bytes(raw))
+    manifest = json.loads((out / "manifest.json").read_text())
+    anchors = json.loads(json.dumps(manifest))  # a copy to alter
+    anchors["code"] = {**(manifest.get("code") or {}), "model_source_hash": "other"}
+    write_anchor_start(out, foreign, b"999", start_key(anchors, {"x": 0.5, "z": 0.5}))
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    status[:] = 0  # every row pending again
+    log.write_text("")
+    run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    again = {k for _, what, k in _log(log) if what == "start"}
+    failing = {k for k in {int(a) for a in store.anchor.values} if k % 4 == 1}
+    assert again == {cut, altered, foreign} | failing
+    assert good not in again
+    resumed = xr.open_zarr(out / "store.zarr").load()
+    np.testing.assert_array_equal(resumed.start.values, store.start.values)
+    assert _kept(out) == kept  # solved again and kept again
+    log.write_text("")
+    run_study(study, tmp_path / "o", n_jobs=1, batch_size=2, fresh=True)
+    assert sorted(k for _, what, k in _log(log) if what == "start") == sorted(
+        {int(a) for a in store.anchor.values}
+    )

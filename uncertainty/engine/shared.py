@@ -7,8 +7,11 @@ engine asks each anchor its rows start from for its start once per run, spread o
 and hands each batch those of the anchors its rows start from (``anchor_starts`` of the spec:
 bytes, ~2.8 KB per China LP basis; engine/batches.py ``for_batch``). An anchor's basis is the
 same whichever process solves it (it is always solved from the reference basis), so the rows'
-outputs do not change, bit for bit. Starts are not stored: a resumed or extended run solves the
-anchors its pending rows start from again (once, over its workers).
+outputs do not change, bit for bit. The run keeps each start in its folder as it arrives
+(``<out>/anchor_starts/``, uncertainty/store/starts.py, under a digest of what it was solved for:
+:func:`start_key`): a resumed or extended run reads them back and solves only the anchors whose
+start it lacks (never kept, failed, damaged, or solved by other code: those once, over its
+workers).
 
 **Results.** The China LP's latest-peak search starts each sample from a first guess read from
 the anchors' own answers (its nearest anchor's latest peak, or the plane through the first ones',
@@ -86,9 +89,10 @@ def share_anchor_results(
     wanted = range(first) if first and used else used
     missing = {k for k in wanted if k not in stored} if results else set()
     solved: dict[int, bytes | None] = {}
-    # the starts of the anchors the rows start from (and of those searched: the search solves
-    # the anchor first, so its basis comes free)
-    todo = sorted(missing | (set(used) if starts else set()))
+    kept = _kept_starts(out, spec, manifest, used, notify) if starts else {}
+    # the starts of the anchors the rows start from that the folder does not keep (and of those
+    # searched: the search solves the anchor first, so its basis comes free)
+    todo = sorted(missing | (set(used) - set(kept) if starts else set()))
     if todo:
         if starts:
             extra = f", {len(missing)} with their results" if missing else ""
@@ -100,6 +104,8 @@ def share_anchor_results(
         def record(k: int, start: bytes | None, value: float | None) -> None:
             if starts:
                 solved[k] = start if isinstance(start, bytes) else None
+                if solved[k] is not None:
+                    _keep_start(out, k, solved[k], start_key(manifest, spec.anchors[k]))
             if k in missing:
                 stored[k] = value
                 manifest[KEY] = {str(j): _encode(stored[j]) for j in sorted(stored)}
@@ -125,7 +131,15 @@ def share_anchor_results(
             f"anchors: {len(todo)} {done} in {time.monotonic() - started:.0f} s"
             + (f" ({failed} failed)" if failed else "")
         )
-    if results:
+    return _shared_spec(spec, stored if results else None, {**kept, **solved})
+
+
+def _shared_spec(
+    spec: ModelSpec, stored: dict[int, float | None] | None, known: dict[int, bytes | None]
+) -> ModelSpec:
+    """``spec`` handing out the anchors' results (``stored``; None: the model takes none) and
+    the starts ``known`` (kept or solved)."""
+    if stored is not None:
         spec = replace(
             spec,
             anchor_results=tuple(
@@ -133,9 +147,50 @@ def share_anchor_results(
                 for k in range(len(spec.anchors))
             ),
         )
-    if solved:
-        spec = replace(spec, anchor_starts=tuple(solved.get(k) for k in range(len(spec.anchors))))
+    if known:
+        spec = replace(spec, anchor_starts=tuple(known.get(k) for k in range(len(spec.anchors))))
     return spec
+
+
+def start_key(manifest: dict[str, Any], anchor: dict[str, Any]) -> dict[str, Any]:
+    """What an anchor's start was solved for: the code, the model data, the study but its ``n``
+    (the model's settings; a design grown to a larger ``n`` keeps its anchors) and the anchor's
+    parameter values. A kept start is used only for the same key."""
+    study = {k: v for k, v in (manifest.get("study") or {}).items() if k != "n"}
+    return {
+        "code": manifest.get("code"),
+        "model_data_hash": manifest.get("model_data_hash"),
+        "study": study,
+        "anchor": anchor,
+    }
+
+
+def _kept_starts(
+    out: Path,
+    spec: ModelSpec,
+    manifest: dict[str, Any],
+    used: list[int],
+    notify: Callable[[str], None],
+) -> dict[int, bytes]:
+    """The starts the folder keeps of the anchors ``used`` (read back, not solved again)."""
+    keys = {k: start_key(manifest, spec.anchors[k]) for k in used}
+    kept, spoilt = store.read_anchor_starts(out, keys)
+    if spoilt:
+        notify(
+            f"anchors: {len(spoilt)} kept starts damaged or solved for other code, data or "
+            f"anchors (anchors {', '.join(map(str, spoilt))}): solving them again"
+        )
+    if kept:
+        notify(f"anchors: {len(kept)} starts read back from {out / store.ANCHOR_STARTS}")
+    return kept
+
+
+def _keep_start(out: Path, k: int, start: bytes, key: dict[str, Any]) -> None:
+    """Keep anchor ``k``'s start in the folder; a failed write costs a solve on resume only."""
+    try:
+        store.write_anchor_start(out, k, start, key)
+    except OSError as exc:
+        logger.warning("anchor %d's start could not be kept (%s): a resume solves it again", k, exc)
 
 
 def stored_results(manifest: dict[str, Any]) -> dict[int, float | None]:

@@ -39,8 +39,15 @@ from uncertainty.store.format import (
     status_name,
 )
 from uncertainty.store.grow import design_attrs, grow_store
+from uncertainty.store.starts import (
+    ANCHOR_STARTS,
+    read_anchor_starts,
+    remove_anchor_starts,
+    write_anchor_start,
+)
 
 __all__ = [
+    "ANCHOR_STARTS",
     "COMPLETE_CHUNKS",
     "BOOKKEEPING",
     "FAILURES",
@@ -60,15 +67,18 @@ __all__ = [
     "finalize_failures",
     "grow_store",
     "open_results",
+    "read_anchor_starts",
     "read_arrays",
     "read_failures",
     "read_inputs",
     "read_manifest",
     "read_schemas",
+    "remove_anchor_starts",
     "remove_store",
     "status_counts",
     "status_name",
     "store_exists",
+    "write_anchor_start",
     "write_batch",
     "write_manifest",
 ]

@@ -38,6 +38,7 @@ from uncertainty.store.format import (
     OutputSchema,
     Status,
 )
+from uncertainty.store.starts import remove_anchor_starts
 
 if TYPE_CHECKING:
     from uncertainty.study.sampling import Design
@@ -148,7 +149,8 @@ def read_failures(directory: str | Path) -> dict[int, str]:
 
 
 def remove_store(out: Path) -> bool:
-    """Delete the store, manifest and failure log in ``out``; return whether a store existed.
+    """Delete the store, manifest, failure log and kept anchor starts in ``out``; return
+    whether a store existed.
 
     Only a netua store (or a damaged one) is deleted; anything else is refused, untouched.
     """
@@ -156,6 +158,7 @@ def remove_store(out: Path) -> bool:
     shutil.rmtree(out / STORE, ignore_errors=True)
     for name in (MANIFEST, FAILURES):
         (out / name).unlink(missing_ok=True)
+    remove_anchor_starts(out)
     return existed
 
 
