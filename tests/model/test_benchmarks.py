@@ -198,3 +198,15 @@ def test_shared_starts_benchmark_runs_both_ways_and_checks_the_stores_agree():
     assert [run["ok"] for run in result["runs"].values()] == [6, 6]
     assert result["same_outputs"] == list(shared_starts.OUTPUTS)
     assert result["anchors"] == 4 and result["runs"]["shared"]["anchors_used"] >= 1
+
+
+def test_resume_starts_benchmark_resumes_both_ways_and_checks_the_stores_agree():
+    """benchmarks/resume_starts on the example data: the resumes with kept starts solve no
+    anchor, those without solve every anchor the rows start from, all give the first run's
+    outputs (checked inside)."""
+    from benchmarks import resume_starts
+
+    result = resume_starts.main(3, 1, out=None, data="example", order=("kept", "solved"))
+    solved = {r["way"]: r["anchors_solved"] for r in result["resumes"]}
+    assert solved["kept"] == 0
+    assert solved["solved"] == result["first_run_anchors_solved"] >= 1
