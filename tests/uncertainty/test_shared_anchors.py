@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,6 +173,8 @@ class Starts:
 
     def anchor_start(self, anchor):
         self._log("start", anchor)
+        if os.path.exists(LOG + ".fail"):
+            raise RuntimeError("no anchor has an optimum now")
         if anchor % 4 == 1:
             raise RuntimeError("this anchor has no optimum")
         return str(100 + anchor).encode()
@@ -303,41 +306,110 @@ def test_a_model_preparing_the_first_anchors_solves_only_the_rows_anchors_once_r
     assert not [e for e in _log(log) if e[1] == "result"]
 
 
-def test_a_damaged_or_foreign_kept_start_is_solved_again_and_fresh_forgets_them(tmp_path):
-    """A kept start that is cut, altered or was solved for another key (other code, data,
-    study or anchor: engine/shared.py ``start_key``) is solved again on resume, the others are
-    read back; the rows' outputs are those of the first run. ``--fresh`` solves every one."""
+def _key(out, study, anchor: int) -> dict:
+    """The key anchor ``anchor``'s start is kept under in the run ``out`` of ``study``."""
+    from uncertainty.engine.manifest import package_versions
+    from uncertainty.engine.protocol import model_spec
     from uncertainty.engine.shared import start_key
+    from uncertainty.study.space import load_study
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    spec = model_spec(load_study(study))
+    return start_key(manifest, spec.anchors[anchor], package_versions())
+
+
+def test_a_damaged_or_foreign_kept_start_is_solved_again_and_fresh_forgets_them(tmp_path):
+    """A kept start that is cut, altered or was solved for another key (each part of the key
+    changed alone: code, packages, model data, study, anchor values; engine/shared.py
+    ``start_key``) is solved again on resume; the others, one rewritten under its own key, are
+    read back; the rows' outputs are those of the first run. ``--fresh`` solves every one and
+    leaves a file netua did not write in the folder alone."""
     from uncertainty.store import write_anchor_start
 
-    study, log = _starts_study(tmp_path, results=False, n=16)
-    out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    study, log = _starts_study(tmp_path, results=False, n=40)
+    out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=4)
     store = xr.open_zarr(out / "store.zarr").load()
     kept = _kept(out)
-    assert len(kept) >= 4, kept
-    cut, altered, foreign, good = kept[:4]
+    assert len(kept) >= 9, kept
+    cut, altered, *foreign, rewritten, good = kept[:9]
     folder = out / "anchor_starts"
     (folder / f"{cut}.start").write_bytes((folder / f"{cut}.start").read_bytes()[:20])
     raw = bytearray((folder / f"{altered}.start").read_bytes())
     raw[-1] ^= 1
     (folder / f"{altered}.start").write_bytes(bytes(raw))
-    manifest = json.loads((out / "manifest.json").read_text())
-    anchors = json.loads(json.dumps(manifest))  # a copy to alter
-    anchors["code"] = {**(manifest.get("code") or {}), "model_source_hash": "other"}
-    write_anchor_start(out, foreign, b"999", start_key(anchors, {"x": 0.5, "z": 0.5}))
+    changes = {
+        "code": {"model_source_hash": "other"},
+        "packages": {"highspy": "0.0"},
+        "model_data_hash": "other",
+        "study": {"timeout": 6.0},
+        "anchor": {"x": 0.123},
+    }
+    assert len(foreign) == len(changes)
+    for k, (part, change) in zip(foreign, changes.items(), strict=True):
+        key = _key(out, study, k)
+        key[part] = {**key[part], **change} if isinstance(key[part], dict) else change
+        write_anchor_start(out, k, str(100 + k).encode(), key)  # the right bytes, wrong key
+    write_anchor_start(out, rewritten, str(100 + rewritten).encode(), _key(out, study, rewritten))
     status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
     status[:] = 0  # every row pending again
     log.write_text("")
-    run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    run_study(study, tmp_path / "o", n_jobs=1, batch_size=4)
     again = {k for _, what, k in _log(log) if what == "start"}
     failing = {k for k in {int(a) for a in store.anchor.values} if k % 4 == 1}
-    assert again == {cut, altered, foreign} | failing
-    assert good not in again
+    assert again == {cut, altered, *foreign} | failing
+    assert rewritten not in again and good not in again
     resumed = xr.open_zarr(out / "store.zarr").load()
     np.testing.assert_array_equal(resumed.start.values, store.start.values)
     assert _kept(out) == kept  # solved again and kept again
+    (folder / "notes.txt").write_text("a user's file")
     log.write_text("")
-    run_study(study, tmp_path / "o", n_jobs=1, batch_size=2, fresh=True)
+    run_study(study, tmp_path / "o", n_jobs=1, batch_size=4, fresh=True)
     assert sorted(k for _, what, k in _log(log) if what == "start") == sorted(
         {int(a) for a in store.anchor.values}
     )
+    assert (folder / "notes.txt").read_text() == "a user's file"
+
+
+def test_a_grown_run_reads_the_kept_starts_back(tmp_path):
+    """A run grown to a larger n keeps its anchors: only the new rows' anchors whose start is
+    not kept (or failed) are solved, and the study's values are keyed as first written (a
+    grown study writing 5 for 5.0 still matches)."""
+    study, log = _starts_study(tmp_path, results=False, n=6)
+    out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    first = {int(a) for a in xr.open_zarr(out / "store.zarr").anchor.values}
+    kept = set(_kept(out))
+    assert kept and kept == {k for k in first if k % 4 != 1}
+    text = study.read_text()
+    study.write_text(text.replace("n = 6", "n = 24").replace("timeout = 5.0", "timeout = 5"))
+    log.write_text("")
+    run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    grown = xr.open_zarr(out / "store.zarr").load()
+    assert grown.sizes["sample"] == 24 and (grown.status.values == 1).all()
+    again = {k for _, what, k in _log(log) if what == "start"}
+    new = {int(a) for a in grown.anchor.values[6:]}
+    assert new - kept  # the test can tell "kept" from "solved"
+    assert again == new - kept
+    np.testing.assert_array_equal(grown.start.values, 100 + grown.anchor.values)
+
+
+def test_a_kept_start_is_not_lost_when_its_result_solves_it_again_and_fails(tmp_path):
+    """With results, an anchor whose result is missing is solved again, start and all; if that
+    start now fails, the kept one is still handed out (no worker solves its own)."""
+    from uncertainty import store as stores
+
+    study, log = _starts_study(tmp_path, results=True, n=8)
+    out = run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    kept = _kept(out)
+    assert kept
+    manifest = stores.read_manifest(out)
+    del manifest["anchor_results"]  # the results missing: computed again with their starts
+    stores.write_manifest(out, manifest)
+    status = zarr.open_array(out / "store.zarr" / "status", mode="r+")
+    status[:] = 0
+    Path(str(log) + ".fail").write_text("")  # every anchor_start fails from now on
+    log.write_text("")
+    run_study(study, tmp_path / "o", n_jobs=1, batch_size=2)
+    entries = _log(log)
+    assert set(kept) <= {k for _, what, k in entries if what == "start"}  # solved again
+    own = {k for _, what, k in entries if what == "own"}
+    assert not own & set(kept)  # the kept starts were handed out

@@ -27,6 +27,11 @@ PACKAGES = ("netua", "numpy", "scipy", "pandas", "xarray", "zarr", "SALib", "job
 PACKAGES += ("highspy",)
 
 
+def package_versions() -> dict[str, str | None]:
+    """Python's and :data:`PACKAGES`' versions in this process."""
+    return {"python": platform.python_version()} | {name: _version(name) for name in PACKAGES}
+
+
 def build_manifest(
     study: Study,
     design: Design,
@@ -61,8 +66,7 @@ def build_manifest(
             "netua_version": _version("netua"),
             "model_source_hash": model_source_hash,
         },
-        "packages": {"python": platform.python_version()}
-        | {name: _version(name) for name in PACKAGES},
+        "packages": package_versions(),
         "created": _now(),
         "resumed": [],
         "code_changes": [],
@@ -151,8 +155,11 @@ def extended_manifest(
     _, code = differences(old, new)
     _check_code(code, allow_code_change, store)
     updated = {k: v for k, v in old.items() if k != "extending"}
-    for key in ("study_file", "study_text", "study", "n_samples", "design_fingerprint"):
+    for key in ("study_file", "study_text", "n_samples", "design_fingerprint"):
         updated[key] = new.get(key)
+    # the old definition with the new n: the same values (only n differs), as they were written
+    # (600 stays 600, not 600.0), so what is keyed on them (kept anchor starts) still matches
+    updated["study"] = {**old.get("study", {}), "n": new_study_n(new)}
     entry = {
         "at": _now(),
         "n": [n_old, n_new],
@@ -162,6 +169,11 @@ def extended_manifest(
     }
     updated["extended"] = list(old.get("extended", [])) + [entry]
     return _record_code_change(updated, old, new, code)
+
+
+def new_study_n(manifest: dict[str, Any]) -> Any:
+    """The study's ``n`` in ``manifest``."""
+    return (manifest.get("study") or {}).get("n")
 
 
 def _check_code(code: list[str], allow_code_change: bool, store: Path) -> None:

@@ -217,7 +217,6 @@ def _prepare(
             notify(f"resuming with the store's batch size {chunk} (not {wanted})")
     else:
         chunk = settings.batch_size or study.batch_size or auto_batch_size(design.n_samples, n_jobs)
-        store.remove_anchor_starts(out)  # left by a store deleted by hand: not this design's
         store.create_store(out, study, design, manifest, chunk)
     inputs, status = store.read_arrays(out)
     done = int(np.sum(status != Status.PENDING))

@@ -57,6 +57,7 @@ from uncertainty import store
 from uncertainty.engine.anchors import anchor_starts
 from uncertainty.engine.backends import Backend, WorkerDied
 from uncertainty.engine.batches import Plan
+from uncertainty.engine.manifest import package_versions
 from uncertainty.engine.protocol import ModelSpec, anchor_shared
 from uncertainty.errors import ClusterError, ModelError, RunInterrupted
 from uncertainty.store.format import Status
@@ -89,7 +90,8 @@ def share_anchor_results(
     wanted = range(first) if first and used else used
     missing = {k for k in wanted if k not in stored} if results else set()
     solved: dict[int, bytes | None] = {}
-    kept = _kept_starts(out, spec, manifest, used, notify) if starts else {}
+    packages = package_versions()
+    kept = _kept_starts(out, spec, manifest, packages, used, notify) if starts else {}
     # the starts of the anchors the rows start from that the folder does not keep (and of those
     # searched: the search solves the anchor first, so its basis comes free)
     todo = sorted(missing | (set(used) - set(kept) if starts else set()))
@@ -105,7 +107,8 @@ def share_anchor_results(
             if starts:
                 solved[k] = start if isinstance(start, bytes) else None
                 if solved[k] is not None:
-                    _keep_start(out, k, solved[k], start_key(manifest, spec.anchors[k]))
+                    key = start_key(manifest, spec.anchors[k], packages)
+                    _keep_start(out, k, solved[k], key)
             if k in missing:
                 stored[k] = value
                 manifest[KEY] = {str(j): _encode(stored[j]) for j in sorted(stored)}
@@ -131,7 +134,9 @@ def share_anchor_results(
             f"anchors: {len(todo)} {done} in {time.monotonic() - started:.0f} s"
             + (f" ({failed} failed)" if failed else "")
         )
-    return _shared_spec(spec, stored if results else None, {**kept, **solved})
+    # a kept start solved again with its result stays if the new solve failed
+    known = {**solved, **kept, **{k: v for k, v in solved.items() if v is not None}}
+    return _shared_spec(spec, stored if results else None, known)
 
 
 def _shared_spec(
@@ -152,13 +157,18 @@ def _shared_spec(
     return spec
 
 
-def start_key(manifest: dict[str, Any], anchor: dict[str, Any]) -> dict[str, Any]:
-    """What an anchor's start was solved for: the code, the model data, the study but its ``n``
-    (the model's settings; a design grown to a larger ``n`` keeps its anchors) and the anchor's
+def start_key(
+    manifest: dict[str, Any], anchor: dict[str, Any], packages: dict[str, Any]
+) -> dict[str, Any]:
+    """What an anchor's start was solved for: the code (the manifest's ``code``: the git commit,
+    netua's version, the model's source and helper modules), the packages of this process
+    (``packages``: HiGHS's version among them), the model data, the study but its ``n`` (the
+    model's settings; a design grown to a larger ``n`` keeps its anchors) and the anchor's
     parameter values. A kept start is used only for the same key."""
     study = {k: v for k, v in (manifest.get("study") or {}).items() if k != "n"}
     return {
         "code": manifest.get("code"),
+        "packages": packages,
         "model_data_hash": manifest.get("model_data_hash"),
         "study": study,
         "anchor": anchor,
@@ -169,11 +179,12 @@ def _kept_starts(
     out: Path,
     spec: ModelSpec,
     manifest: dict[str, Any],
+    packages: dict[str, Any],
     used: list[int],
     notify: Callable[[str], None],
 ) -> dict[int, bytes]:
     """The starts the folder keeps of the anchors ``used`` (read back, not solved again)."""
-    keys = {k: start_key(manifest, spec.anchors[k]) for k in used}
+    keys = {k: start_key(manifest, spec.anchors[k], packages) for k in used}
     kept, spoilt = store.read_anchor_starts(out, keys)
     if spoilt:
         notify(

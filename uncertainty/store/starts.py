@@ -2,12 +2,13 @@
 
 ``<out>/anchor_starts/<k>.start``: anchor ``k``'s start as the model gave it (bytes; a China LP
 basis is ~2.8 KB), behind a 32-byte SHA-256 of what it was solved for (``key``: the engine's
-:func:`uncertainty.engine.shared.start_key`, the code, the model data, the study but its ``n``,
-the anchor's parameter values) and of the bytes. A file is written whole (a temporary file
-renamed over it), so a run killed mid-write leaves the old file or none. A file that is cut,
-altered, or was solved for another key (a resume with ``--allow-code-change``, a folder whose
-store was deleted by hand and begun again for another study) does not match its digest and is
-solved again, as if it were absent. A new store, and ``--fresh``, delete the folder.
+:func:`uncertainty.engine.shared.start_key`: the code, the package versions, the model data,
+the study but its ``n``, the anchor's parameter values) and of the bytes. A file is written
+whole (a temporary file renamed over it), so a run killed mid-write leaves the old file or none.
+A file that is cut, altered, or was solved for another key (a resume with
+``--allow-code-change`` or another HiGHS, a folder whose store was deleted by hand and begun
+again for another study) does not match its digest and is solved again, as if it were absent.
+``--fresh`` deletes them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,11 @@ def write_anchor_start(out: Path, anchor: int, data: bytes, key: Any) -> None:
     folder.mkdir(exist_ok=True)
     path = folder / f"{int(anchor)}{SUFFIX}"
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_bytes(_digest(key, data) + data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(_digest(key, data) + data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a write that failed part-way
 
 
 def read_anchor_starts(out: Path, keys: dict[int, Any]) -> tuple[dict[int, bytes], list[int]]:
@@ -63,5 +66,17 @@ def read_anchor_starts(out: Path, keys: dict[int, Any]) -> tuple[dict[int, bytes
 
 
 def remove_anchor_starts(out: Path) -> None:
-    """Delete the kept starts (a fresh run)."""
-    shutil.rmtree(Path(out) / ANCHOR_STARTS, ignore_errors=True)
+    """Delete the kept starts (``--fresh``): the files netua writes there (``<k>.start`` and
+    their temporary files, left by a run killed mid-write), then the folder if nothing else is
+    in it; anything else is left alone."""
+    folder = Path(out) / ANCHOR_STARTS
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        stem, _, tail = path.name.partition(SUFFIX)
+        if stem.isdigit() and (tail == "" or tail.startswith(".tmp")) and path.is_file():
+            path.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # something netua did not write is in it
