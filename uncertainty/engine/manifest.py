@@ -159,7 +159,7 @@ def extended_manifest(
         updated[key] = new.get(key)
     # the old definition with the new n: the same values (only n differs), as they were written
     # (600 stays 600, not 600.0), so what is keyed on them (kept anchor starts) still matches
-    updated["study"] = {**old.get("study", {}), "n": new_study_n(new)}
+    updated["study"] = {**old.get("study", {}), "n": new["study"]["n"]}
     entry = {
         "at": _now(),
         "n": [n_old, n_new],
@@ -169,11 +169,6 @@ def extended_manifest(
     }
     updated["extended"] = list(old.get("extended", [])) + [entry]
     return _record_code_change(updated, old, new, code)
-
-
-def new_study_n(manifest: dict[str, Any]) -> Any:
-    """The study's ``n`` in ``manifest``."""
-    return (manifest.get("study") or {}).get("n")
 
 
 def _check_code(code: list[str], allow_code_change: bool, store: Path) -> None:

@@ -39,12 +39,7 @@ from uncertainty.store.format import (
     status_name,
 )
 from uncertainty.store.grow import design_attrs, grow_store
-from uncertainty.store.starts import (
-    ANCHOR_STARTS,
-    read_anchor_starts,
-    remove_anchor_starts,
-    write_anchor_start,
-)
+from uncertainty.store.starts import ANCHOR_STARTS, read_anchor_starts, write_anchor_start
 
 __all__ = [
     "ANCHOR_STARTS",
@@ -73,7 +68,6 @@ __all__ = [
     "read_inputs",
     "read_manifest",
     "read_schemas",
-    "remove_anchor_starts",
     "remove_store",
     "status_counts",
     "status_name",
